@@ -1,0 +1,215 @@
+"""The `spinemet` command line: parses flags, builds settings, calls the flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from spinemet_etl.errors import ConfigError, SpinemetError
+from spinemet_etl.settings import Settings, env_name, load_settings
+
+EXIT_OK, EXIT_NEEDS_ATTENTION, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="spinemet",
+    help=(
+        "Batch ETL for a multicenter study of surgery for spinal metastases.\n\n"
+        "Reads each center's exports from the landing folder, harmonizes them to the "
+        "canonical `patients` table with the center's mapping file, publishes Parquet, "
+        "checks data quality and computes the study endpoints.\n\n"
+        "Start with `spinemet demo`. Exit status: 0 all centers published or unchanged; "
+        "1 a center is held or failed (the others are still published); 2 usage error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+centers_app = typer.Typer(help="Work with center mapping files.", no_args_is_help=True)
+app.add_typer(centers_app, name="centers")
+
+Landing = Annotated[
+    Path | None,
+    typer.Option(help=f"Landing folder, one sub-folder per center. [env: {env_name('landing')}]"),
+]
+CentersDir = Annotated[
+    Path | None,
+    typer.Option("--centers", help=f"Folder of mapping files. [env: {env_name('centers_dir')}]"),
+]
+Data = Annotated[
+    str | None,
+    typer.Option(help=f"Data root (path or file:// URL). [env: {env_name('data')}]"),
+]
+CenterIds = Annotated[
+    list[str] | None,
+    typer.Option("--center", help="Only this center (repeat for several)."),
+]
+TaskRunner = Annotated[
+    str | None,
+    typer.Option(
+        help=f"`default` (threads) or `dask`. [env: {env_name('task_runner')}]",
+    ),
+]
+DaskAddress = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler address; a local cluster when omitted."),
+]
+
+
+def _fail(error: SpinemetError) -> NoReturn:
+    typer.echo(f"error [{error.code}]: {error.message}", err=True)
+    raise typer.Exit(EXIT_USAGE if isinstance(error, ConfigError) else EXIT_NEEDS_ATTENTION)
+
+
+def _settings(**flags: object) -> Settings:
+    try:
+        return load_settings(flags)
+    except ConfigError as error:
+        _fail(error)
+
+
+def _exit_for(status: str) -> NoReturn:
+    raise typer.Exit(EXIT_OK if status == "ok" else EXIT_NEEDS_ATTENTION)
+
+
+@app.command()
+def run(
+    landing: Landing = None,
+    centers: CentersDir = None,
+    data: Data = None,
+    center: CenterIds = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Re-process every center even if nothing changed.")
+    ] = False,
+    task_runner: TaskRunner = None,
+    dask_address: DaskAddress = None,
+) -> None:
+    """One run of the nightly flow, now: ingest changed exports, publish, report.
+
+    Example: spinemet run --landing landing --centers centers --data data
+    """
+    settings = _settings(
+        landing=landing, centers_dir=centers, data=data, centers=center,
+        full_refresh=full_refresh or None, task_runner=task_runner, dask_address=dask_address,
+    )  # fmt: skip
+    from spinemet_etl.entrypoints import run_nightly
+
+    try:
+        _exit_for(run_nightly(settings))
+    except SpinemetError as error:
+        _fail(error)
+
+
+@app.command()
+def backfill(
+    center: Annotated[list[str], typer.Option("--center", help="Center to re-process.")],
+    landing: Landing = None,
+    centers: CentersDir = None,
+    data: Data = None,
+    export_file: Annotated[
+        str | None,
+        typer.Option(help="Only this export file (relative to the center's landing folder)."),
+    ] = None,
+) -> None:
+    """Re-process the named centers regardless of change detection, replacing their partitions.
+
+    Example: spinemet backfill --center bologna --data data
+    """
+    settings = _settings(landing=landing, centers_dir=centers, data=data, centers=center)
+    from spinemet_etl.entrypoints import run_backfill
+
+    try:
+        _exit_for(run_backfill(settings, export_file=export_file))
+    except SpinemetError as error:
+        _fail(error)
+
+
+@app.command()
+def report(
+    data: Data = None,
+    suppress_below: Annotated[
+        int | None,
+        typer.Option(help="Show per-center counts 1..K-1 as '<K' in report.html (0 = off)."),
+    ] = None,
+) -> None:
+    """Recompute reports/endpoints.parquet and reports/report.html from the harmonized data.
+
+    Example: spinemet report --data data
+    """
+    settings = _settings(data=data, suppress_below=suppress_below)
+    from spinemet_etl.entrypoints import run_report
+
+    try:
+        _exit_for(run_report(settings))
+    except SpinemetError as error:
+        _fail(error)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="Folder to write the landing layout into.")],
+    centers: Annotated[int, typer.Option(help="Number of centers (at least 6).")] = 6,
+    patients: Annotated[
+        int | None,
+        typer.Option(help="Total patients across centers (default: the demo sizes)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 20100,
+    dirt: Annotated[
+        float, typer.Option(help="Share of rows given realistic dirt (0 to 1).")
+    ] = 0.03,
+) -> None:
+    """Write a synthetic consortium's exports (no real patient data) into OUT/<center_id>/.
+
+    Example: spinemet synth --out landing --seed 7
+    """
+    from spinemet_etl.synth import write_consortium
+
+    try:
+        written = write_consortium(
+            out, n_centers=centers, n_patients=patients, seed=seed, dirt_rate=dirt
+        )
+    except SpinemetError as error:
+        _fail(error)
+    typer.echo(f"wrote {len(written)} export files under {out}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's landing and data.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic consortium.")] = 20100,
+) -> None:
+    """Write a synthetic consortium and run the whole pipeline on it; print where the report is.
+
+    Example: spinemet demo --out /tmp/spinemet-demo
+    """
+    from spinemet_etl.entrypoints import run_demo
+
+    try:
+        _exit_for(run_demo(out, seed=seed))
+    except SpinemetError as error:
+        _fail(error)
+
+
+@centers_app.command("check")
+def centers_check(
+    files: Annotated[list[Path], typer.Argument(help="Mapping files to validate.")],
+) -> None:
+    """Validate mapping files and report every mistake with its location, before reading data.
+
+    Example: spinemet centers check centers/*.yaml
+    """
+    from spinemet_etl.mapping.check import check_mapping_files
+
+    problems = check_mapping_files(files)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        raise typer.Exit(EXIT_USAGE)
+    typer.echo(f"{len(files)} mapping file(s) OK")
+
+
+def main() -> None:
+    app()

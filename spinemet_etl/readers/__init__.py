@@ -1,0 +1,1 @@
+"""Readers, one per source kind, behind the interface of `readers.base`."""

@@ -1,0 +1,40 @@
+"""The one small interface every reader implements: a file in, raw records with provenance out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+PROVENANCE_COLUMNS = ("_source_file", "_sheet", "_source_row")
+"""Columns every RawTable carries beside the source's own columns.
+
+`_source_file`: path relative to the center's landing folder; `_sheet`: sheet name or
+None; `_source_row`: 1-based data row number inside that file or sheet (the first row
+after the header is 1).
+"""
+
+
+@dataclass
+class RawTable:
+    """One table as the source holds it, before any mapping.
+
+    `frame` holds the source's columns under their source names (values as read: text
+    for CSV, typed cells for Excel/SPSS), plus the PROVENANCE_COLUMNS. `labels` holds
+    value labels per column where the format carries them (SPSS value labels, REDCap
+    choice labels): {column: {code: label}}. `user_missing` holds per-column codes the
+    source itself declares as missing (SPSS user-missing values).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    user_missing: dict[str, list[Any]] = field(default_factory=dict)
+
+
+class Reader(Protocol):
+    """Reads one export file into one or more RawTables (one per sheet/form)."""
+
+    def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]: ...
