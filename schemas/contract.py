@@ -1,4 +1,4 @@
-"""Everything derived from the pandera models: Arrow schemas, Parquet metadata, the data dictionary."""
+"""Everything derived from the pandera models: Arrow schemas, metadata, the data dictionary."""
 
 from __future__ import annotations
 

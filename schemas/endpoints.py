@@ -38,4 +38,4 @@ class EndpointsModel(pa.DataFrameModel):
     class Config:
         strict = True
         ordered = True
-        unique = ["center_id", "stratum", "endpoint"]
+        unique = ["center_id", "stratum", "endpoint"]  # noqa: RUF012 (pandera reads a list)

@@ -230,42 +230,42 @@ class PatientsModel(pa.DataFrameModel):
         coerce = False
 
     @pa.check("surgery_date", name="surgery_date_not_after_run_date", error="out-of-range")
-    def _surgery_not_in_future(cls, dates: Series[pd.Timestamp]) -> Series[bool]:
+    def _surgery_not_in_future(cls, dates: Series[pd.Timestamp]) -> pd.Series[bool]:
         return _not_after_today(dates)
 
     @pa.dataframe_check(error="death-before-surgery")
-    def _death_before_surgery(cls, df: pd.DataFrame) -> Series[bool]:
+    def _death_before_surgery(cls, df: pd.DataFrame) -> pd.Series[bool]:
         return df["death_date"].isna() | (df["death_date"] >= df["surgery_date"])
 
     @pa.dataframe_check(error="contact-before-surgery")
-    def _contact_before_surgery(cls, df: pd.DataFrame) -> Series[bool]:
+    def _contact_before_surgery(cls, df: pd.DataFrame) -> pd.Series[bool]:
         return df["last_contact_date"] >= df["surgery_date"]
 
     @pa.dataframe_check(error="death-contact-mismatch")
-    def _death_contact_mismatch(cls, df: pd.DataFrame) -> Series[bool]:
+    def _death_contact_mismatch(cls, df: pd.DataFrame) -> pd.Series[bool]:
         dead = df["vital_status"] == "dead"
         return ~dead | (df["last_contact_date"] == df["death_date"])
 
     @pa.dataframe_check(error="vital-status-mismatch")
-    def _vital_status_mismatch(cls, df: pd.DataFrame) -> Series[bool]:
+    def _vital_status_mismatch(cls, df: pd.DataFrame) -> pd.Series[bool]:
         return (df["vital_status"] == "dead") == df["death_date"].notna()
 
     @pa.dataframe_check(error="intraop-death-date")
-    def _intraop_death_date(cls, df: pd.DataFrame) -> Series[bool]:
+    def _intraop_death_date(cls, df: pd.DataFrame) -> pd.Series[bool]:
         consistent = (df["vital_status"] == "dead") & (df["death_date"] == df["surgery_date"])
         return ~df["intraop_death"] | consistent
 
     @pa.dataframe_check(error="recurrence-date-range")
-    def _recurrence_date_range(cls, df: pd.DataFrame) -> Series[bool]:
+    def _recurrence_date_range(cls, df: pd.DataFrame) -> pd.Series[bool]:
         date = df["local_recurrence_date"]
         inside = (date >= df["surgery_date"]) & (date <= df["last_contact_date"])
         return date.isna() | inside
 
     @pa.dataframe_check(error="recurrence-date-without-flag")
-    def _recurrence_date_without_flag(cls, df: pd.DataFrame) -> Series[bool]:
+    def _recurrence_date_without_flag(cls, df: pd.DataFrame) -> pd.Series[bool]:
         flagged = df["local_recurrence"].fillna(False).astype(bool)
         return df["local_recurrence_date"].isna() | flagged
 
     @pa.dataframe_check(error="duplicate-patient")
-    def _duplicate_patient(cls, df: pd.DataFrame) -> Series[bool]:
+    def _duplicate_patient(cls, df: pd.DataFrame) -> pd.Series[bool]:
         return ~df.duplicated(["center_id", "patient_id"], keep=False)
