@@ -93,7 +93,7 @@ def run(
         landing=landing, centers_dir=centers, data=data, centers=center,
         full_refresh=full_refresh or None, task_runner=task_runner, dask_address=dask_address,
     )  # fmt: skip
-    from spinemet_etl.entrypoints import run_nightly
+    from flows.entrypoints import run_nightly
 
     try:
         _exit_for(run_nightly(settings))
@@ -117,7 +117,7 @@ def backfill(
     Example: spinemet backfill --center bologna --data data
     """
     settings = _settings(landing=landing, centers_dir=centers, data=data, centers=center)
-    from spinemet_etl.entrypoints import run_backfill
+    from flows.entrypoints import run_backfill
 
     try:
         _exit_for(run_backfill(settings, export_file=export_file))
@@ -138,7 +138,7 @@ def report(
     Example: spinemet report --data data
     """
     settings = _settings(data=data, suppress_below=suppress_below)
-    from spinemet_etl.entrypoints import run_report
+    from flows.entrypoints import run_report
 
     try:
         _exit_for(run_report(settings))
@@ -185,7 +185,7 @@ def demo(
 
     Example: spinemet demo --out /tmp/spinemet-demo
     """
-    from spinemet_etl.entrypoints import run_demo
+    from flows.entrypoints import run_demo
 
     try:
         _exit_for(run_demo(out, seed=seed))
