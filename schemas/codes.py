@@ -44,6 +44,8 @@ _PANDERA_CHECK_CODES: dict[str, str] = {
     "greater_than": "out-of-range",
     "less_than": "out-of-range",
     "in_range": "out-of-range",
+    "multiple_of_10": "out-of-range",
+    "surgery_date_not_after_run_date": "out-of-range",
     "str_matches": "invalid-format",
     "field_uniqueness": "duplicate-patient",
     "multiple_fields_uniqueness": "duplicate-patient",
@@ -60,6 +62,4 @@ def code_for_pandera_check(check: str) -> str:
     name = check.split("(", 1)[0]
     if name in _PANDERA_CHECK_CODES:
         return _PANDERA_CHECK_CODES[name]
-    if name.startswith(("dtype", "coerce_dtype")):
-        return "wrong-type"
-    return "out-of-range" if "range" in name else "wrong-type"
+    return "wrong-type"

@@ -103,6 +103,8 @@ def _rule(column: pa.Column) -> str:
             parts.append(f"≥ {stats['min_value']}")
         elif check.name == "less_than_or_equal_to":
             parts.append(f"≤ {stats['max_value']}")
+        elif check.name == "multiple_of_10":
+            parts.append("a multiple of 10")
         elif check.name == "str_matches":
             parts.append(f"matches `{stats['pattern']}`")
     return "; ".join(str(p).replace(" 00:00:00", "") for p in parts)

@@ -93,9 +93,9 @@ class PatientsModel(pa.DataFrameModel):
         description="Site of the primary tumor.", metadata=_group(BASELINE),
     )  # fmt: skip
     kps_preop: Series[pd.Int16Dtype] = pa.Field(
-        nullable=True, isin=list(range(0, 101, 10)),
+        nullable=True, ge=0, le=100,
         description="Karnofsky performance status before surgery, 0-100 in steps of 10.",
-        metadata=_group(BASELINE, rule_code="out-of-range"),
+        metadata=_group(BASELINE),
     )  # fmt: skip
     ecog_preop: Series[pd.Int16Dtype] = pa.Field(
         nullable=True, ge=0, le=5,
@@ -232,6 +232,10 @@ class PatientsModel(pa.DataFrameModel):
     @pa.check("surgery_date", name="surgery_date_not_after_run_date", error="out-of-range")
     def _surgery_not_in_future(cls, dates: Series[pd.Timestamp]) -> pd.Series[bool]:
         return _not_after_today(dates)
+
+    @pa.check("kps_preop", name="multiple_of_10")
+    def _kps_in_steps_of_10(cls, kps: Series[pd.Int16Dtype]) -> pd.Series[bool]:
+        return (kps % 10 == 0).fillna(True).astype(bool)
 
     @pa.dataframe_check(error="death-before-surgery")
     def _death_before_surgery(cls, df: pd.DataFrame) -> pd.Series[bool]:
