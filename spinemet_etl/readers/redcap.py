@@ -1,0 +1,166 @@
+"""Reader for a REDCap "raw" CSV export, with choice labels from its data dictionary CSV."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spinemet_etl.errors import Place, source_error
+from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.common import (
+    build_table,
+    check_file,
+    check_rows,
+    coerce_options,
+    drop_trailing_blank,
+)
+from spinemet_etl.readers.csv import check_widths, decode_text, parse_rows
+from spinemet_etl.readers.options import CsvOptions, RedcapOptions
+
+BASE_TABLE = "records"
+"""Name of the table of rows that belong to no repeating instrument."""
+
+_csv = CsvOptions()
+"""REDCap writes comma-separated, double-quoted CSV."""
+
+_FIXED_LABELS: dict[str, dict[Any, str]] = {
+    "yesno": {"1": "Yes", "0": "No"},
+    "truefalse": {"1": "True", "0": "False"},
+    "checkbox": {"1": "Checked", "0": "Unchecked"},
+}
+_COMPLETE_LABELS: dict[Any, str] = {"0": "Incomplete", "1": "Unverified", "2": "Complete"}
+_DICTIONARY_COLUMNS = {
+    "field": "variable / field name",
+    "form": "form name",
+    "type": "field type",
+    "choices": "choices, calculations, or slider labels",
+}
+
+
+def parse_choices(text: str, field: str, place: Place) -> dict[str, str]:
+    """`1, Male | 2, Female` as {"1": "Male", "2": "Female"} (labels may hold commas)."""
+    choices: dict[str, str] = {}
+    for item in text.split("|"):
+        if not item.strip():
+            continue
+        code, comma, label = item.partition(",")
+        if not comma or not code.strip():
+            raise source_error(
+                Place(place.center_id, place.file, column=field),
+                "a choice in the data dictionary is not written as `code, label`",
+                "fix the field's choices in REDCap and export the data dictionary again",
+                code="dictionary-invalid",
+            )
+        choices[code.strip()] = label.strip()
+    return choices
+
+
+def checkbox_column(field: str, code: str) -> str:
+    """The export column of one checkbox choice: `field___code`, code lowercased, `-`/`.` as `_`."""
+    return f"{field}___{re.sub(r'[^a-z0-9_]', '_', code.lower())}"
+
+
+def labels_from_dictionary(dictionary: pd.DataFrame, place: Place) -> dict[str, dict[Any, str]]:
+    """Value labels of every coded field: dropdown/radio choices, checkbox columns, yes/no, status.
+
+    Notes:
+        A checkbox field is exported as one 0/1 column per choice (`field___1`); each such
+        column is labelled Checked/Unchecked, as REDCap's own label export does, and the
+        choice it stands for is in its name. Every form's `<form>_complete` status column
+        gets REDCap's Incomplete/Unverified/Complete labels.
+    """
+    labels: dict[str, dict[Any, str]] = {}
+    for row in dictionary.itertuples(index=False):
+        field, kind, choices = str(row.field), str(row.type).strip().lower(), row.choices
+        if kind in ("dropdown", "radio") and isinstance(choices, str):
+            labels[field] = dict(parse_choices(choices, field, place))
+        elif kind == "checkbox" and isinstance(choices, str):
+            for code in parse_choices(choices, field, place):
+                labels[checkbox_column(field, code)] = dict(_FIXED_LABELS["checkbox"])
+        elif kind in ("yesno", "truefalse"):
+            labels[field] = dict(_FIXED_LABELS[kind])
+    for form in dictionary["form"].dropna().unique():
+        labels[f"{form}_complete"] = dict(_COMPLETE_LABELS)
+    return labels
+
+
+def find_dictionary(path: Path, pattern: str, place: Place) -> Path:
+    """The data dictionary beside the export: `pattern` as a name or glob, last match by name."""
+    matches = sorted(candidate for candidate in path.parent.glob(pattern) if candidate.is_file())
+    if not matches:
+        raise source_error(
+            place,
+            f"no data dictionary matching `{pattern}` beside the export",
+            "put the REDCap data dictionary CSV in the center's landing folder or fix "
+            "`data_dictionary` in the mapping file",
+            code="dictionary-not-found",
+        )
+    return matches[-1]
+
+
+def read_dictionary(path: Path, options: RedcapOptions, place: Place) -> pd.DataFrame:
+    """The dictionary's field, form, type and choices columns, found by their REDCap headers."""
+    check_file(path, place, options)
+    rows, _lines = parse_rows(decode_text(path.read_bytes(), options.encoding, place), _csv, place)
+    header = [" ".join(cell.split()).lower() for cell in rows[0]] if rows else []
+    missing = [title for title in _DICTIONARY_COLUMNS.values() if title not in header]
+    if missing:
+        raise source_error(
+            place,
+            f"the data dictionary has no `{missing[0]}` column",
+            "export the data dictionary from REDCap again (Project Setup, Data Dictionary)",
+            code="dictionary-invalid",
+        )
+    picks = {key: header.index(title) for key, title in _DICTIONARY_COLUMNS.items()}
+    body = [row + [""] * (len(header) - len(row)) for row in rows[1:] if any(row)]
+    return pd.DataFrame(
+        {key: [row[index] or None for row in body] for key, index in picks.items()}, dtype=object
+    )
+
+
+def split_by_instrument(table: RawTable) -> list[RawTable]:
+    """The records table, and one table per repeating instrument holding that instrument's rows."""
+    frame = table.frame
+    if "redcap_repeat_instrument" not in frame.columns:
+        return [table]
+    instrument = frame["redcap_repeat_instrument"]
+    tables = [RawTable(BASE_TABLE, frame[instrument.isna()].reset_index(drop=True), table.labels)]
+    for name in sorted(instrument.dropna().unique()):
+        part = frame[instrument == name].reset_index(drop=True)
+        tables.append(RawTable(str(name), part, table.labels))
+    return tables
+
+
+@dataclass(frozen=True)
+class RedcapReader:
+    """Reads a REDCap raw export: `records` plus one table per repeating instrument."""
+
+    center_id: str = "unknown"
+
+    def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]:
+        opts = coerce_options(options, RedcapOptions)
+        place = Place(self.center_id, relative_name)
+        check_file(path, place, opts)
+        rows, lines = parse_rows(decode_text(path.read_bytes(), opts.encoding, place), _csv, place)
+        if not rows:
+            raise source_error(
+                place, "the file holds no text", "export it again", code="file-empty"
+            )
+        check_widths(rows[0], rows[1:], lines[1:], place)
+        check_rows(len(rows) - 1, place, opts)
+        dictionary_path = find_dictionary(path, opts.data_dictionary, place)
+        dictionary_place = Place(
+            self.center_id, str(Path(relative_name).parent / dictionary_path.name)
+        )
+        labels = labels_from_dictionary(
+            read_dictionary(dictionary_path, opts, dictionary_place), dictionary_place
+        )
+        data = drop_trailing_blank(rows[1:])
+        table = build_table(BASE_TABLE, rows[0], data, relative_name=relative_name, sheet=None)
+        present = set(table.frame.columns)
+        table.labels = {column: codes for column, codes in labels.items() if column in present}
+        return split_by_instrument(table)

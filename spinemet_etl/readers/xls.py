@@ -1,0 +1,111 @@
+"""Reader for legacy BIFF8 workbooks (.xls) with xlrd: typed cells, Excel dates as datetime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spinemet_etl.errors import Place, source_error
+from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.common import check_file, coerce_options, wrap_unexpected
+from spinemet_etl.readers.options import XlsOptions
+from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets, table_from_grid
+
+
+def cell_value(cell: Any, datemode: int) -> Any:
+    """A cell's value as typed: datetime for date cells (per the workbook's 1900/1904 datemode).
+
+    Notes:
+        A date cell whose serial number Excel itself cannot show as a date (negative, or
+        in the 1900 leap-year gap) is kept as its number, so the mapping reports it as an
+        unparseable date instead of the reader inventing one.
+    """
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERROR")
+    return cell.value
+
+
+def sheet_grid(sheet: Any, datemode: int) -> SheetGrid:
+    """The sheet's values row by row, merged ranges filled with their top-left value."""
+    grid = [
+        [cell_value(cell, datemode) for cell in sheet.row(index)] for index in range(sheet.nrows)
+    ]
+    ranges = [(clo + 1, rlo + 1, chi, rhi) for rlo, rhi, clo, chi in sheet.merged_cells]
+    return fill_merged(grid, ranges)
+
+
+def open_book(path: Path, place: Place) -> Any:
+    """The xlrd workbook, or a SourceError saying why the file is not a readable .xls."""
+    import xlrd
+
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"PK"):
+        raise source_error(
+            place,
+            "the file is an .xlsx workbook, not a legacy .xls",
+            "set `kind: xlsx` in the mapping file",
+            code="not-a-workbook",
+        )
+    try:
+        return xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=_Quiet())
+    except Exception:  # xlrd raises many kinds (XLRDError, CompDocError, struct.error, ...)
+        raise source_error(
+            place,
+            "the file is not a readable BIFF8 (.xls) workbook",
+            "check that the file is complete and that `kind` in the mapping file matches it",
+            code="not-a-workbook",
+        ) from None
+
+
+class _Quiet:
+    """A log sink for xlrd, which otherwise prints warnings (possibly with cell text) to stdout."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class XlsReader:
+    """Reads the selected sheets of a legacy .xls workbook into one RawTable each."""
+
+    center_id: str = "unknown"
+
+    def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]:
+        opts = coerce_options(options, XlsOptions)
+        place = Place(self.center_id, relative_name)
+        check_file(path, place, opts)
+        book = open_book(path, place)
+        try:
+            tables = []
+            for name in select_sheets(book.sheet_names(), opts, place):
+                sheet_place = Place(self.center_id, relative_name, name)
+                grid = _load_sheet(book, name, sheet_place)
+                table = table_from_grid(grid, name, relative_name, opts, sheet_place)
+                tables.extend([table] if table is not None else [])
+            return tables
+        finally:
+            book.release_resources()
+
+
+def _load_sheet(book: Any, name: str, place: Place) -> SheetGrid:
+    """One sheet's grid; xlrd parses sheets on demand, so a damaged sheet fails here."""
+    try:
+        return sheet_grid(book.sheet_by_name(name), book.datemode)
+    except Exception as exc:  # xlrd raises many kinds on a damaged sheet
+        raise wrap_unexpected(place, exc, "a BIFF8 (.xls) sheet", code="not-a-workbook") from None

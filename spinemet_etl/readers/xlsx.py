@@ -1,0 +1,156 @@
+"""Reader for Office Open XML workbooks (.xlsx): typed cell values, one RawTable per sheet."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spinemet_etl.errors import Place, SourceError, source_error
+from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.common import check_file, coerce_options, wrap_unexpected
+from spinemet_etl.readers.options import XlsxOptions
+from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets, table_from_grid
+
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SMALL_PART = 1024 * 1024
+"""Parts that unpack to less than this are too small to be a bomb, whatever their ratio."""
+
+
+def check_archive(path: Path, place: Place, options: XlsxOptions) -> None:
+    """Refuse a file that is not a zip workbook, is cut off, or unpacks to too much.
+
+    Notes:
+        The limits use the sizes the zip's central directory declares; Python's zipfile
+        never inflates a part beyond its declared size, so a lying directory cannot get
+        past them.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(_OLE2_MAGIC):
+        raise source_error(
+            place,
+            "the file is a legacy .xls or a password-protected workbook, not an .xlsx",
+            "set `kind: xls` in the mapping file, or ask the center for an unprotected export",
+            code="not-a-workbook",
+        )
+    if not head.startswith(b"PK"):
+        raise _not_a_workbook(place)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, EOFError, OSError):
+        raise source_error(
+            place,
+            "the workbook's zip structure is incomplete",
+            "the file looks cut off (still uploading?); wait for the complete export",
+            code="file-truncated",
+        ) from None
+    if not any(info.filename == "xl/workbook.xml" for info in infos):
+        raise _not_a_workbook(place)
+    _check_sizes(infos, place, options)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], place: Place, options: XlsxOptions) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > options.max_uncompressed_bytes:
+        raise source_error(
+            place,
+            f"the workbook unpacks to {total} bytes, more than the limit of "
+            f"{options.max_uncompressed_bytes}",
+            "check the file (a zip bomb?), or raise `max_uncompressed_bytes` in the options",
+            code="decompression-bomb",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _SMALL_PART and ratio > options.max_decompression_ratio:
+            raise source_error(
+                place,
+                f"the workbook part `{info.filename}` unpacks to {ratio:.0f} times its size, "
+                f"more than the limit of {options.max_decompression_ratio:g}",
+                "check the file (a zip bomb?), or raise `max_decompression_ratio` in the options",
+                code="decompression-bomb",
+            )
+
+
+def _not_a_workbook(place: Place) -> SourceError:
+    return source_error(
+        place,
+        "the file is not an .xlsx workbook",
+        "check that the center sent the right file and that `kind` in the mapping file matches it",
+        code="not-a-workbook",
+    )
+
+
+@contextmanager
+def _library_errors_as_source_errors(place: Place) -> Iterator[None]:
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise source_error(
+            place,
+            "a part of the workbook could not be unpacked",
+            "the file looks damaged or cut off; ask the center to export it again",
+            code="file-truncated",
+        ) from None
+    except SourceError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        raise wrap_unexpected(place, exc, "an .xlsx workbook", code="not-a-workbook") from None
+
+
+def merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:
+    """Merged cell ranges of one worksheet part, as (min_col, min_row, max_col, max_row)."""
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.functions import iterparse
+
+    ranges: list[tuple[int, int, int, int]] = []
+    with archive.open(part) as source:
+        for _event, element in iterparse(source):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "mergeCell":
+                bounds = range_boundaries(element.get("ref"))
+                ranges.append(tuple(int(b) for b in bounds))  # type: ignore[arg-type]
+            elif tag == "row":
+                element.clear()
+    return ranges
+
+
+def _sheet_grid(workbook: Any, archive: zipfile.ZipFile, name: str) -> SheetGrid:
+    sheet = workbook[name]
+    sheet.reset_dimensions()  # writers often record a wrong size; read every stored row
+    rows = [list(row) for row in sheet.iter_rows(min_row=1, values_only=True)]
+    # Read-only worksheets do not expose merged cells; the part path is openpyxl's own.
+    return fill_merged(rows, merged_ranges(archive, sheet._worksheet_path))
+
+
+@dataclass(frozen=True)
+class XlsxReader:
+    """Reads the selected sheets of an .xlsx: values as cached by Excel, no formulas, no links."""
+
+    center_id: str = "unknown"
+
+    def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]:
+        from openpyxl import load_workbook
+
+        opts = coerce_options(options, XlsxOptions)
+        place = Place(self.center_id, relative_name)
+        check_file(path, place, opts)
+        check_archive(path, place, opts)
+        with _library_errors_as_source_errors(place):
+            workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            try:
+                names = [ws.title for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
+                with zipfile.ZipFile(path) as archive:
+                    tables = [
+                        table_from_grid(_sheet_grid(workbook, archive, name), name, relative_name,
+                                        opts, Place(self.center_id, relative_name, name))
+                        for name in select_sheets(names, opts, place)
+                    ]  # fmt: skip
+                return [table for table in tables if table is not None]
+            finally:
+                workbook.close()
