@@ -64,11 +64,10 @@ def arrow_schema(model: type[pa.DataFrameModel]) -> pa_arrow.Schema:
     fields = []
     for name, column in model.to_schema().columns.items():
         meta = {"description": column.description or ""}
-        fields.append(
-            pa_arrow.field(
-                name, _ARROW_TYPES[_dtype_name(column)], nullable=column.nullable, metadata=meta
-            )
-        )
+        arrow_type = _ARROW_TYPES[_dtype_name(column)]
+        if _ordered(column):
+            arrow_type = pa_arrow.dictionary(pa_arrow.int32(), pa_arrow.string(), ordered=True)
+        fields.append(pa_arrow.field(name, arrow_type, nullable=column.nullable, metadata=meta))
     return pa_arrow.schema(fields)
 
 

@@ -1,0 +1,354 @@
+"""The per-center unit of a run, with failure isolation, and a plain sequential run."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+
+from schemas.patients import CENTER_ID_PATTERN
+from spinemet_etl.dataset import partition_file, read_partition
+from spinemet_etl.errors import ConfigError, SpinemetError
+from spinemet_etl.lock import data_root_lock
+from spinemet_etl.manifest import build_manifest, new_run_id, write_manifest
+from spinemet_etl.publish import cleanup_staging, publish_center
+from spinemet_etl.results import CenterResult
+from spinemet_etl.settings import Settings
+from spinemet_etl.state import center_fingerprint, published_state, record_published
+
+logger = logging.getLogger(__name__)
+
+MAPPING_SUFFIX = ".yaml"
+TOP_REASONS = 5
+
+
+class GateVerdict(Protocol):
+    """What the pipeline needs of the quality gate's result (`quality.gate.GateResult`)."""
+
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def checks(self) -> list[dict[str, Any]]: ...
+
+
+Gate = Callable[[CenterResult, pd.DataFrame | None], GateVerdict]
+Process = Callable[..., CenterResult]
+
+
+@dataclass
+class CenterOutcome:
+    """What happened to one center in a run; one entry of the manifest's `centers`."""
+
+    center_id: str
+    status: str
+    error: dict[str, Any] | None = None
+    quality_gate: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    data_run_id: str | None = None
+    rows_harmonized: int = 0
+    rows_quarantined: int = 0
+    top_quarantine_reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_manifest_entry(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "error": self.error,
+            "quality_gate": self.quality_gate,
+            "files": self.files,
+            "data_run_id": self.data_run_id,
+            "rows_harmonized": self.rows_harmonized,
+            "rows_quarantined": self.rows_quarantined,
+            "top_quarantine_reasons": self.top_quarantine_reasons,
+        }
+
+
+def _default_process() -> Process:
+    from spinemet_etl.harmonize import process_center
+
+    return process_center
+
+
+def mapping_path(settings: Settings, center_id: str) -> Path:
+    return settings.centers_dir / f"{center_id}{MAPPING_SUFFIX}"
+
+
+def top_quarantine_reasons(quarantine: pd.DataFrame) -> list[dict[str, Any]]:
+    """The most frequent check codes, counting each source row once per code."""
+    if quarantine.empty:
+        return []
+    rows = quarantine.drop_duplicates(["source_file", "source_row", "check_code"])
+    counts = rows.groupby("check_code").size().reset_index(name="rows")
+    counts = counts.sort_values(["rows", "check_code"], ascending=[False, True])
+    return [
+        {"check_code": str(code), "rows": int(n)}
+        for code, n in counts.head(TOP_REASONS).itertuples(index=False)
+    ]
+
+
+def _result_stats(result: CenterResult, gate: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "quality_gate": gate,
+        "files": [stats.as_record() for stats in result.files],
+        "rows_harmonized": len(result.patients),
+        "rows_quarantined": sum(stats.rows_quarantined for stats in result.files),
+        "top_quarantine_reasons": top_quarantine_reasons(result.quarantine),
+    }
+
+
+_STAT_FIELDS = (
+    "quality_gate",
+    "files",
+    "rows_harmonized",
+    "rows_quarantined",
+    "top_quarantine_reasons",
+)
+
+
+def _kept_outcome(
+    center_id: str, status: str, previous: dict[str, Any] | None, error: dict[str, Any] | None
+) -> CenterOutcome:
+    """A center whose published data stay those of its last publish (if any).
+
+    An `unchanged` center reports the files and counts of that publish; a `failed` one
+    reports none, since nothing was read.
+    """
+    outcome = CenterOutcome(center_id, status, error=error)
+    if previous is not None:
+        outcome.data_run_id = previous["run_id"]
+        if status == "unchanged":
+            stats = previous.get("stats", {})
+            for name in _STAT_FIELDS:
+                if name in stats:
+                    setattr(outcome, name, stats[name])
+    return outcome
+
+
+def _internal_error(center_id: str, run_id: str, exc: BaseException) -> dict[str, Any]:
+    """The error record of an unexpected exception: its type, never its message (data)."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("center %s: unexpected %s\n%s", center_id, type(exc).__name__, frames)
+    return {
+        "type": type(exc).__name__,
+        "code": "internal-error",
+        "message": (
+            f"center `{center_id}`: the pipeline failed unexpectedly ({type(exc).__name__}); "
+            f"its last published data stay; report this with run id {run_id} and the log."
+        ),
+    }
+
+
+def _publish_error(center_id: str, exc: OSError) -> dict[str, Any]:
+    return {
+        "type": type(exc).__name__,
+        "code": "publish-failed",
+        "message": (
+            f"center `{center_id}`: its new partition could not be written "
+            f"({exc.strerror or type(exc).__name__}); its last published data stay; "
+            "free space or fix permissions on the data root and run again."
+        ),
+    }
+
+
+def _recorded_fingerprint(fingerprint: str, only_file: str | None) -> str:
+    """A one-file backfill publishes less than the folder: record it so the next run redoes it."""
+    if only_file is None:
+        return fingerprint
+    return hashlib.sha256(f"{fingerprint}\x1fonly:{only_file}".encode()).hexdigest()
+
+
+def _is_unchanged(
+    settings: Settings, center_id: str, fingerprint: str, previous: dict[str, Any] | None
+) -> bool:
+    if previous is None or previous.get("fingerprint") != fingerprint:
+        return False
+    data_root = settings.data_path
+    return all(
+        partition_file(data_root, t, center_id).is_file() for t in ("patients", "quarantine")
+    )
+
+
+def _gate_record(result: CenterResult, settings: Settings, gate: Gate | None) -> dict[str, Any]:
+    if gate is None:
+        return {"passed": True, "checks": []}
+    previous_frame = read_partition(settings.data_path, "patients", result.center_id)
+    verdict = gate(result, previous_frame)
+    return {"passed": bool(verdict.passed), "checks": list(verdict.checks)}
+
+
+def _harmonize_and_publish(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    fingerprint: str,
+    previous: dict[str, Any] | None,
+    only_file: str | None,
+    gate: Gate | None,
+    process: Process,
+) -> CenterOutcome:
+    try:
+        result = process(
+            mapping_path(settings, center_id),
+            settings.landing,
+            run_id=run_id,
+            key=settings.pseudonym_key,
+            settle_seconds=settings.settle_seconds,
+            only_file=only_file,
+        )
+    except SpinemetError as error:
+        return _kept_outcome(center_id, "failed", previous, error.as_record())
+    stats = _result_stats(result, _gate_record(result, settings, gate))
+    if not stats["quality_gate"]["passed"]:
+        return CenterOutcome(
+            center_id, "held", data_run_id=previous["run_id"] if previous else None, **stats
+        )
+    try:
+        publish_center(result, settings.data_path, run_id)
+    except OSError as exc:
+        return _kept_outcome(center_id, "failed", previous, _publish_error(center_id, exc))
+    record_published(settings.data_path, center_id, fingerprint, run_id, stats)
+    return CenterOutcome(center_id, "published", data_run_id=run_id, **stats)
+
+
+def process_center_safely(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    *,
+    force: bool = False,
+    only_file: str | None = None,
+    gate: Gate | None = None,
+    process: Process | None = None,
+) -> CenterOutcome:
+    """Process one center end to end; never raises for a problem of that center.
+
+    `unchanged` when its fingerprint matches its last publish (unless `force` or
+    `settings.full_refresh`); `failed` when it cannot be read, harmonized or written;
+    `held` when the quality gate (compared with the last published partition) fails;
+    else `published`. When failed or held, its last published partition is untouched.
+    """
+    data_root = settings.data_path
+    previous: dict[str, Any] | None = None
+    try:
+        previous = published_state(data_root, center_id)
+        fingerprint = center_fingerprint(
+            mapping_path(settings, center_id),
+            settings.landing,
+            center_id,
+            key_fingerprint=settings.key_fingerprint,
+            data_root=data_root,
+        )
+        fingerprint = _recorded_fingerprint(fingerprint, only_file)
+        if not (force or settings.full_refresh) and _is_unchanged(
+            settings, center_id, fingerprint, previous
+        ):
+            return _kept_outcome(center_id, "unchanged", previous, None)
+        return _harmonize_and_publish(
+            settings,
+            center_id,
+            run_id,
+            fingerprint,
+            previous,
+            only_file,
+            gate,
+            process or _default_process(),
+        )
+    except Exception as exc:
+        error = _internal_error(center_id, run_id, exc)
+        return _kept_outcome(center_id, "failed", previous, error)
+
+
+def discover_centers(settings: Settings) -> list[str]:
+    """Center ids with a mapping file `<centers_dir>/<id>.yaml`, limited to `settings.centers`.
+
+    Files whose name starts with `_` or `.` are not mappings. A requested center without a
+    mapping file, or a mapping file not named after a valid center id, is a ConfigError.
+    """
+    folder = settings.centers_dir
+    if not folder.is_dir():
+        raise ConfigError(f"centers folder `{folder}` does not exist; pass --centers DIR.")
+    stems = [p.stem for p in folder.glob(f"*{MAPPING_SUFFIX}") if p.name[0] not in "_."]
+    bad = sorted(s for s in stems if not re.fullmatch(CENTER_ID_PATTERN, s))
+    if bad:
+        raise ConfigError(
+            f"mapping file(s) {', '.join(f'`{b}{MAPPING_SUFFIX}`' for b in bad)} in `{folder}` "
+            "are not named after a center id (lowercase letters, digits, `_`); rename them."
+        )
+    known = sorted(stems)
+    if settings.centers is None:
+        return known
+    unknown = [c for c in settings.centers if c not in known]
+    if unknown:
+        raise ConfigError(
+            f"unknown center(s) {', '.join(f'`{c}`' for c in unknown)}: no mapping file in "
+            f"`{folder}`; known centers: {', '.join(known) or 'none'}."
+        )
+    return [c for c in known if c in settings.centers]
+
+
+def finish_run(
+    settings: Settings,
+    run_id: str,
+    started_at: datetime,
+    parameters: dict[str, Any],
+    outcomes: list[CenterOutcome],
+) -> dict[str, Any]:
+    """Build the run's manifest from the outcomes, write it, and return it."""
+    manifest = build_manifest(
+        settings,
+        run_id=run_id,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        parameters=parameters,
+        centers={outcome.center_id: outcome.as_manifest_entry() for outcome in outcomes},
+    )
+    write_manifest(manifest, settings.data_path)
+    return manifest
+
+
+def run_parameters(settings: Settings, *, force: bool, only_file: str | None) -> dict[str, Any]:
+    """The manifest's `parameters`."""
+    return {
+        "full_refresh": settings.full_refresh,
+        "centers": list(settings.centers) if settings.centers is not None else None,
+        "force": force,
+        "only_file": only_file,
+    }
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    force: bool = False,
+    only_file: str | None = None,
+    gate: Gate | None = None,
+    now: datetime | None = None,
+    process: Process | None = None,
+) -> dict[str, Any]:
+    """One plain sequential run: lock, clean staging, each center, manifest. Returns it."""
+    started_at = now or datetime.now(UTC)
+    run_id = new_run_id(started_at)
+    with data_root_lock(settings.data_path):
+        cleanup_staging(settings.data_path)
+        outcomes = [
+            process_center_safely(
+                settings,
+                center_id,
+                run_id,
+                force=force,
+                only_file=only_file,
+                gate=gate,
+                process=process,
+            )
+            for center_id in discover_centers(settings)
+        ]
+        parameters = run_parameters(settings, force=force, only_file=only_file)
+        return finish_run(settings, run_id, started_at, parameters, outcomes)

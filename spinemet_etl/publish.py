@@ -1,0 +1,106 @@
+"""Publishing a center's partitions atomically: stage, fsync, then one rename per table."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from spinemet_etl.dataset import PART_NAME, partition_dir, table_schema, write_parquet
+from spinemet_etl.results import CenterResult
+
+STAGING = "_staging"
+"""`<data>/_staging/`: every temporary file of a run, outside the dataset roots."""
+
+PUBLISH_ORDER = ("quarantine", "patients")
+"""Quarantine first, patients last: replacing `patients` is the publish's commit point."""
+
+
+def staging_root(data_root: Path) -> Path:
+    return data_root / STAGING
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or creation inside `path` durable."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_bytes_atomically(path: Path, data: bytes, staging: Path) -> None:
+    """Replace `path` with `data` in one rename: readers see the old file or the new one.
+
+    The temporary file is written in `staging`, which must be on `path`'s filesystem
+    (`<data>/_staging/` for files of the data root).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging.mkdir(parents=True, exist_ok=True)
+    temporary = staging / f"{path.name}.{uuid.uuid4().hex}.tmp"
+    with open(temporary, "wb") as sink:
+        sink.write(data)
+        sink.flush()
+        os.fsync(sink.fileno())
+    os.replace(temporary, path)
+    fsync_dir(path.parent)
+
+
+def _center_staging(data_root: Path, run_id: str, center_id: str) -> Path:
+    return staging_root(data_root) / run_id / center_id
+
+
+def stage_center(result: CenterResult, data_root: Path, run_id: str) -> dict[str, Path]:
+    """Write both tables under `<data>/_staging/<run_id>/<center>/<table>/`, fsynced.
+
+    Returns each table's staged partition folder (named `center_id=<id>` like its target).
+    """
+    staged: dict[str, Path] = {}
+    for table in PUBLISH_ORDER:
+        frame = result.patients if table == "patients" else result.quarantine
+        target = partition_dir(data_root, table, result.center_id)
+        folder = _center_staging(data_root, run_id, result.center_id) / table / target.name
+        write_parquet(frame, table_schema(table), folder / PART_NAME, run_id)
+        fsync_dir(folder)
+        staged[table] = folder
+    return staged
+
+
+def swap_partition(staged_folder: Path, target_folder: Path) -> None:
+    """Put the staged partition in place without an instant where none is visible.
+
+    An existing partition gets its one file replaced by `os.replace` (atomic on POSIX);
+    a first publish renames the whole staged folder into place, so no reader ever sees
+    an empty partition folder.
+    """
+    target_folder.parent.mkdir(parents=True, exist_ok=True)
+    if target_folder.is_dir():
+        os.replace(staged_folder / PART_NAME, target_folder / PART_NAME)
+        fsync_dir(target_folder)
+    else:
+        os.rename(staged_folder, target_folder)
+        fsync_dir(target_folder.parent)
+
+
+def publish_center(result: CenterResult, data_root: Path, run_id: str) -> None:
+    """Replace the center's `patients` and `quarantine` partitions with `result`.
+
+    Each table is replaced atomically: a reader sees its previous complete file or the new
+    complete one, also when the process is killed at any point (the staged files are then
+    removed by the next run's `cleanup_staging`). The two tables are two renames:
+    quarantine first, then patients. Between them a reader may see the new quarantine
+    beside the previous patients; both carry their run id (column `run_id` and file
+    metadata `spinemet.run_id`) to tell. The patients rename is the commit point: if the
+    process dies before it, the published patients stay the previous run's, and so does
+    the center's state, so the next run processes the center again.
+    """
+    staged = stage_center(result, data_root, run_id)
+    for table in PUBLISH_ORDER:
+        swap_partition(staged[table], partition_dir(data_root, table, result.center_id))
+    shutil.rmtree(_center_staging(data_root, run_id, result.center_id), ignore_errors=True)
+
+
+def cleanup_staging(data_root: Path) -> None:
+    """Remove what killed runs left in `<data>/_staging/`; call it holding the data-root lock."""
+    shutil.rmtree(staging_root(data_root), ignore_errors=True)
