@@ -1,0 +1,65 @@
+"""The study's endpoint table (shared/spec/endpoints.md), per center and pooled, by procedure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spinemet_etl.endpoints.descriptive import (
+    baseline_endpoints,
+    followup_endpoints,
+    perioperative_endpoints,
+    response_endpoints,
+)
+from spinemet_etl.endpoints.pooled import (
+    cox_endpoints,
+    logrank_endpoints,
+    random_effects_endpoints,
+)
+from spinemet_etl.endpoints.survival import concordance_endpoints, survival_endpoints
+from spinemet_etl.endpoints.table import STRATA, assemble, build_groups
+
+__all__ = ["ENDPOINT_CODES", "STRATA", "compute_endpoints"]
+
+ENDPOINT_CODES = [
+    "patients_n", "male_n", "female_n", "age_mean_years", "age_sd_years",
+    "procedure_palliative_n", "procedure_curettage_n", "procedure_en_bloc_n",
+    "anesthetic_risk_high_n",
+    "intraop_death_n", "death_30d_postop_n", "mortality_30d_pct",
+    "pain_relief_pct", "neuro_improvement_pct", "neuro_worsening_pct",
+    "followed_up_n", "followup_mean_months", "followup_median_months",
+    "os_median_months", "os_mean_months", "os_rate_6m", "os_rate_12m", "os_rate_24m",
+    "local_control_pct", "lc_rate_12m",
+    "tokuhashi_cindex", "tomita_cindex",
+    "os_logrank_centers", "os_logrank_procedure_stratified",
+    "os_cox_hr_curettage", "os_cox_hr_en_bloc",
+    "mortality_30d_pct_re", "pain_relief_pct_re", "neuro_improvement_pct_re",
+    "local_control_pct_re",
+]  # fmt: skip
+
+
+def compute_endpoints(patients: pd.DataFrame, *, pain_mcid: float = 2.0) -> pd.DataFrame:
+    """Every endpoint for every scope (each center, then ALL) × stratum, as EndpointsModel.
+
+    `patients` is the canonical frame (PatientsModel columns and dtypes, `center_id` a
+    column). Rows are ordered by scope (centers sorted, then ALL), stratum (`all`, then
+    procedures in the schema's order) and endpoint (`ENDPOINT_CODES`). A scope × stratum
+    without patients has its rows with n = 0 and null estimates; pooled analyses appear
+    only at (ALL, all). Vectorized: no Python loop per patient (1,000,000 patients in 200
+    centers take about 10-20 s).
+    """
+    groups = build_groups(patients["center_id"], patients["procedure"])
+    n = groups.count(np.ones(len(patients), dtype=bool))
+    endpoints = [
+        *baseline_endpoints(patients, groups, n),
+        *perioperative_endpoints(patients, groups, n),
+        *response_endpoints(patients, groups, pain_mcid),
+        *followup_endpoints(patients, groups, n),
+        *survival_endpoints(patients, groups),
+        *concordance_endpoints(patients, groups),
+        *logrank_endpoints(patients, groups),
+        *cox_endpoints(patients, groups),
+    ]
+    by_code = {endpoint.code: endpoint for endpoint in endpoints}
+    endpoints += random_effects_endpoints(by_code, groups, n)
+    return assemble(endpoints, groups, n, ENDPOINT_CODES)

@@ -1,0 +1,74 @@
+"""Read the harmonized patients for the endpoints, and write reports/endpoints.parquet."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas.contract import endpoints_arrow_schema, file_metadata
+from schemas.patients import PatientsModel
+
+PARTITION_GLOB = "center_id=*/part-0.parquet"
+
+
+def _pandas_dtypes() -> dict[str, object]:
+    """The pandas dtype of every PatientsModel column (categories with the model's values)."""
+    dtypes: dict[str, object] = {}
+    for name, column in PatientsModel.to_schema().columns.items():
+        if (column.metadata or {}).get("arrow_type") == "date32":
+            dtypes[name] = "datetime64[ns]"
+        elif str(column.dtype) == "str":
+            dtypes[name] = object
+        else:
+            dtypes[name] = column.dtype.type
+    return dtypes
+
+
+def _read_partition(path: Path) -> pd.DataFrame:
+    center_id = path.parent.name.split("=", 1)[1]
+    frame = pq.read_table(path).to_pandas(date_as_object=False)
+    frame.insert(0, "center_id", center_id)
+    return frame
+
+
+def read_patients(data_root: Path) -> pd.DataFrame:
+    """All centers' harmonized patients, `center_id` from the Hive path, validated.
+
+    Dates come back as day-precision datetime64[ns], categories with the model's
+    categories, nullable integers and booleans as Int16/Int64/boolean. Centers are read
+    in sorted order, rows in file order.
+    """
+    paths = sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
+    columns = list(PatientsModel.to_schema().columns)
+    frames = [_read_partition(path) for path in paths]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    frame = frame.reindex(columns=columns)
+    for name, dtype in _pandas_dtypes().items():
+        frame[name] = _convert(frame[name], dtype)
+    return PatientsModel.validate(frame, lazy=True)
+
+
+def _convert(values: pd.Series, dtype: object) -> pd.Series:
+    """One column to the model's pandas dtype (categories via object, so codes follow the model)."""
+    if isinstance(dtype, pd.CategoricalDtype) or dtype is object:
+        return values.astype(object).astype(dtype)  # type: ignore[arg-type]
+    return values.astype(dtype)  # type: ignore[call-overload]
+
+
+def write_endpoints(endpoints: pd.DataFrame, data_root: Path, run_id: str) -> Path:
+    """Write `<data>/reports/endpoints.parquet` atomically (temp file beside it, then replace)."""
+    target = Path(data_root) / "reports" / "endpoints.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    schema = endpoints_arrow_schema().with_metadata(file_metadata(run_id))
+    table = pa.Table.from_pandas(endpoints, schema=schema, preserve_index=False)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target

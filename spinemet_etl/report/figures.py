@@ -1,0 +1,103 @@
+"""Which curves and forest rows the report draws, from the patients and endpoint tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schemas.endpoints import POOLED_SCOPE
+from schemas.patients import PROCEDURES
+from spinemet_etl.report.format import as_float, display_of, small, suppressed_text
+from spinemet_etl.report.plots import PALETTE, Curve, ForestPanel, ForestRow, forest_svg, km_svg
+from spinemet_etl.report.tables import PROCEDURE_LABELS, endpoint_rows, protects
+
+MAX_KM_CENTERS = 12
+MAX_FOREST_CENTERS = 40
+FOREST_ENDPOINTS = (
+    "mortality_30d_pct",
+    "pain_relief_pct",
+    "neuro_improvement_pct",
+    "local_control_pct",
+)
+SHORT_TITLES = {
+    "mortality_30d_pct": "30-day mortality",
+    "pain_relief_pct": "Pain relieved",
+    "neuro_improvement_pct": "Neurology improved",
+    "local_control_pct": "Local control",
+}
+
+
+def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> list[str]:
+    """The `limit` centers with most patients, in name order; centers of 1..K−1 left out.
+
+    Notes:
+        A Kaplan–Meier curve of fewer than K patients shows each death as a step, so
+        under disclosure control such a center is not drawn at all.
+    """
+    sizes = patients["center_id"].astype(str).value_counts()
+    ranked = sorted(
+        (
+            (str(center), int(size))
+            for center, size in sizes.items()
+            if not small(size, suppress_below)
+        ),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return sorted(center for center, _ in ranked[:limit])
+
+
+def _curve(frame: pd.DataFrame, label: str, color: str, k: int) -> Curve:
+    return Curve(
+        label=label,
+        time_months=frame["os_months"].to_numpy(dtype=np.float64),
+        event=frame["os_event"].to_numpy(dtype=bool),
+        suppress_below=k,
+        color=color,
+    )
+
+
+def km_by_center(patients: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
+    """Overall survival of each listed center and of all centers pooled, in one plot."""
+    n_centers = patients["center_id"].nunique()
+    curves = [
+        _curve(patients[patients["center_id"] == center], center, PALETTE[i], suppress_below)
+        for i, center in enumerate(centers)
+    ]
+    pooled_k = suppress_below if protects(POOLED_SCOPE, n_centers, suppress_below) else 0
+    curves.append(_curve(patients, "All centers", "#000000", pooled_k))
+    return km_svg(curves, title="Overall survival by center", salt="km-centers")
+
+
+def km_by_procedure(patients: pd.DataFrame, suppress_below: int) -> str:
+    """Overall survival by procedure, all centers pooled."""
+    n_centers = patients["center_id"].nunique()
+    k = suppress_below if protects(POOLED_SCOPE, n_centers, suppress_below) else 0
+    curves = [
+        _curve(patients[patients["procedure"] == p], PROCEDURE_LABELS[p], PALETTE[i], k)
+        for i, p in enumerate(PROCEDURES)
+        if (patients["procedure"] == p).any()
+    ]
+    return km_svg(curves, title="Overall survival by procedure, all centers", salt="km-procedure")
+
+
+def _forest_row(row: dict[str, Any] | None, label: str, k: int) -> ForestRow:
+    if row is None or as_float(row["estimate"]) is None:
+        return ForestRow(label, None, None, None, note="no patients")
+    if k > 0 and suppressed_text(row, "pct", k) is not None:
+        return ForestRow(label, None, None, None, note=f"suppressed (<{k})")
+    estimate, lower, upper = (as_float(row[c]) for c in ("estimate", "ci_lower", "ci_upper"))
+    return ForestRow(label, estimate, lower, upper)
+
+
+def forest_plot(endpoints: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
+    """Forest plot of the four per-center proportions and their random-effects pooled value."""
+    table = endpoint_rows(endpoints)
+    k = suppress_below if protects("center", 2, suppress_below) else 0
+    panels = []
+    for code in FOREST_ENDPOINTS:
+        rows = [_forest_row(table.get((code, center)), center, k) for center in centers]
+        pooled = _forest_row(table.get((f"{code}_re", POOLED_SCOPE)), "Pooled", 0)
+        panels.append(ForestPanel(SHORT_TITLES.get(code, display_of(code).label), rows, pooled))
+    return forest_svg(panels, salt="forest")

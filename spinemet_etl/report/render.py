@@ -1,0 +1,160 @@
+"""`render_report`: the outcome report for people, one self-contained HTML page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from schemas.codes import SCHEMA_VERSION
+from schemas.endpoints import POOLED_SCOPE
+from spinemet_etl.report.figures import (
+    MAX_FOREST_CENTERS,
+    MAX_KM_CENTERS,
+    forest_plot,
+    km_by_center,
+    km_by_procedure,
+    largest_centers,
+)
+from spinemet_etl.report.format import DISPLAYS
+from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
+from spinemet_etl.report.tables import (
+    TOMITA_LABELS,
+    endpoint_sections,
+    pooled_rows,
+    tomita_crosstab,
+)
+from spinemet_etl.settings import Settings
+
+TEMPLATE = "report.html.j2"
+
+
+@dataclass(frozen=True)
+class ScopeColumn:
+    """A column of the endpoint table: a center or ALL, and the earlier run its data are from."""
+
+    scope: str
+    title: str
+    data_run_id: str
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("spinemet_etl.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _endpoint_order() -> list[str]:
+    from spinemet_etl.endpoints import ENDPOINT_CODES
+
+    return [*ENDPOINT_CODES, *(code for code in DISPLAYS if code not in ENDPOINT_CODES)]
+
+
+def _columns(endpoints: pd.DataFrame, stale: dict[str, str]) -> list[ScopeColumn]:
+    centers = sorted(set(endpoints["center_id"].astype(str)) - {POOLED_SCOPE})
+    columns = [ScopeColumn(c, c, stale.get(c, "")) for c in centers]
+    return [*columns, ScopeColumn(POOLED_SCOPE, "All centers", "")] if centers else columns
+
+
+def _uses_development_key(manifest: dict[str, Any] | None) -> bool | None:
+    """Whether the run used the development key; None when there is no manifest to tell."""
+    if not manifest:
+        return None
+    if "uses_development_key" in manifest:
+        return bool(manifest["uses_development_key"])
+    return bool(manifest.get("key_fingerprint") == Settings().key_fingerprint)
+
+
+def _figures(patients: pd.DataFrame, endpoints: pd.DataFrame, k: int) -> dict[str, Any]:
+    if patients.empty:
+        return {
+            "km_centers": "",
+            "km_procedure": "",
+            "forest": "",
+            "km_shown": [],
+            "forest_shown": [],
+        }
+    km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
+    forest_centers = largest_centers(patients, MAX_FOREST_CENTERS, 0)
+    return {
+        "km_centers": km_by_center(patients, km_centers, k),
+        "km_procedure": km_by_procedure(patients, k),
+        "forest": forest_plot(endpoints, forest_centers, k),
+    }
+
+
+def _tomita_classes(patients: pd.DataFrame) -> pd.Series:
+    from spinemet_etl.scores import tomita_strategy_class
+
+    return tomita_strategy_class(patients["tomita"])
+
+
+def _header(
+    manifest: dict[str, Any] | None, run_id: str | None, k: int, columns: list[ScopeColumn]
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id or (manifest or {}).get("run_id") or "–",
+        "manifest_status": (manifest or {}).get("status"),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "schema_version": SCHEMA_VERSION,
+        "development_key": _uses_development_key(manifest),
+        "suppress_below": k,
+        "n_centers": sum(column.scope != POOLED_SCOPE for column in columns),
+        "columns": columns,
+        "max_km_centers": MAX_KM_CENTERS,
+        "max_forest_centers": MAX_FOREST_CENTERS,
+    }
+
+
+def _tables(
+    patients: pd.DataFrame, endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int
+) -> dict[str, Any]:
+    order = _endpoint_order()
+    crosstab = [] if patients.empty else tomita_crosstab(patients, _tomita_classes(patients), k)
+    return {
+        "sections": endpoint_sections(endpoints, [c.scope for c in columns], order, k),
+        "pooled": pooled_rows(endpoints, order),
+        "crosstab": crosstab,
+        "tomita_labels": list(TOMITA_LABELS.values()),
+    }
+
+
+def _quality(manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
+    quality = quality_rows(manifest, k) if manifest else None
+    return {"quality": quality, "reason_legend": reason_legend(quality or [])}
+
+
+def render_report(
+    patients: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    *,
+    manifest: dict[str, Any] | None = None,
+    suppress_below: int = 0,
+    generated_for_run: str | None = None,
+) -> str:
+    """The outcome report as one self-contained HTML page (inline CSS and SVG, no fetches).
+
+    `patients` are canonical rows with `center_id`; `endpoints` the tidy endpoint table.
+    `manifest` (the run manifest) adds the data-quality summary and marks centers whose
+    data come from an earlier run. `suppress_below` = K > 0 shows per-center
+    counts 1..K−1 as `<K` (docs/report.md). No patient-level row reaches the page.
+    """
+    columns = _columns(endpoints, stale_centers(manifest))
+    return str(
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            **_header(manifest, generated_for_run, suppress_below, columns),
+            **_tables(patients, endpoints, columns, suppress_below),
+            **_quality(manifest, suppress_below),
+            **_figures(patients, endpoints, suppress_below),
+        )
+    )

@@ -1,0 +1,158 @@
+"""Kaplan–Meier estimation for many groups at once, with R `survival`'s log-scale CI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+
+from spinemet_etl.stats.grouping import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    group_sort_order,
+    segment_starts,
+    segmented_cumsum,
+)
+
+Z_95 = float(norm.ppf(0.975))
+
+
+@dataclass(frozen=True)
+class KMTable:
+    """One Kaplan–Meier curve, one row per distinct observed time (event or censoring).
+
+    `surv` is Ŝ just after `time`; `lower`/`upper` the pointwise 95 % log-scale limits
+    (NaN where Ŝ = 0, as in R).
+    """
+
+    time: FloatArray
+    n_risk: IntArray
+    n_event: IntArray
+    n_censor: IntArray
+    surv: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+
+@dataclass(frozen=True)
+class GroupedKM:
+    """Kaplan–Meier curves of many groups, stacked: rows sorted by (group, time).
+
+    `starts[g]:starts[g + 1]` are group g's rows; `var_log` is Greenwood's variance of
+    log Ŝ (Σ d / (n (n − d))), `hazard_term` its increments (0 where n = d, as in R's
+    `survmean`).
+    """
+
+    n_groups: int
+    group: IntArray
+    starts: IntArray
+    time: FloatArray
+    n_risk: IntArray
+    n_event: IntArray
+    n_censor: IntArray
+    surv: FloatArray
+    var_log: FloatArray
+    hazard_term: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+    def surv_se(self) -> FloatArray:
+        """Greenwood's SE of Ŝ on the survival scale (NaN where Ŝ = 0, as in R)."""
+        positive = self.surv > 0
+        return np.where(
+            positive, self.surv * np.sqrt(np.where(positive, self.var_log, 0.0)), np.nan
+        )
+
+
+def _cells(
+    group: IntArray, time: FloatArray, event: BoolArray
+) -> tuple[IntArray, FloatArray, IntArray, IntArray, IntArray]:
+    """Collapse rows sorted by (group, time) to one cell per (group, distinct time)."""
+    new = np.ones(group.size, dtype=bool)
+    new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
+    first = np.flatnonzero(new)
+    n_event = np.add.reduceat(event.astype(np.int64), first) if first.size else first
+    n_total = np.diff(np.append(first, group.size))
+    return group[first], time[first], first, n_event.astype(np.int64), n_total
+
+
+def km_grouped(
+    group: IntArray,
+    time: FloatArray,
+    event: BoolArray,
+    n_groups: int,
+    order: IntArray | None = None,
+) -> GroupedKM:
+    """Kaplan–Meier curves of every group in one pass, no loop over groups or patients.
+
+    Notes:
+        Follows R `survfit(Surv(time, event) ~ group)` with its defaults: Ŝ(t) =
+        ∏_{t_j ≤ t} (1 − d_j / n_j), events before censorings at a tied time, Greenwood
+        variance on the log scale, and `conf.type = "log"`: exp(log Ŝ ± z σ) with
+        z = Φ⁻¹(0.975) (not 1.96) and the upper limit capped at 1. Where Ŝ = 0 the
+        limits are NaN, as R's are NA. `order` may pass a precomputed
+        `group_sort_order(group, n_groups, time)`.
+    """
+    if order is None:
+        order = group_sort_order(group, n_groups, time)
+    g, t, e = group[order], time[order], event[order]
+    cell_group, cell_time, first, n_event, n_total = _cells(g, t, e)
+    row_starts = segment_starts(g, n_groups)
+    n_risk = row_starts[cell_group + 1] - first
+    starts = segment_starts(cell_group, n_groups)
+    dies_out = n_event == n_risk
+    survivors = np.where(dies_out, 1, n_risk - n_event)
+    log_factor = np.where(dies_out, 0.0, np.log(survivors / n_risk))
+    surv = np.exp(segmented_cumsum(log_factor, starts, cell_group))
+    surv[dies_out] = 0.0
+    hazard_term = np.where(dies_out, 0.0, n_event / (n_risk * survivors.astype(np.float64)))
+    var_log = segmented_cumsum(hazard_term, starts, cell_group)
+    var_log[dies_out] = np.inf
+    lower, upper = log_ci(surv, var_log)
+    return GroupedKM(
+        n_groups=n_groups,
+        group=cell_group,
+        starts=starts,
+        time=cell_time,
+        n_risk=n_risk.astype(np.int64),
+        n_event=n_event,
+        n_censor=(n_total - n_event).astype(np.int64),
+        surv=surv,
+        var_log=var_log,
+        hazard_term=hazard_term,
+        lower=lower,
+        upper=upper,
+    )
+
+
+def log_ci(surv: FloatArray, var_log: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """R's `conf.type = "log"` limits: exp(log Ŝ ± z σ), upper capped at 1, NaN at Ŝ = 0."""
+    positive = surv > 0
+    log_surv = np.log(np.where(positive, surv, 1.0))
+    half_width = Z_95 * np.sqrt(np.where(positive, var_log, 0.0))
+    lower = np.where(positive, np.exp(log_surv - half_width), np.nan)
+    upper = np.where(positive, np.minimum(np.exp(log_surv + half_width), 1.0), np.nan)
+    return lower, upper
+
+
+def km_curve(time: np.ndarray, event: np.ndarray) -> KMTable:
+    """The Kaplan–Meier table of one sample, for plotting (R `summary(fit, censored = TRUE)`).
+
+    Notes:
+        Same conventions as `km_grouped`: one row per distinct time, events before
+        censorings at a tied time, log-scale 95 % CI with z = Φ⁻¹(0.975).
+    """
+    time_array = np.asarray(time, dtype=np.float64)
+    event_array = np.asarray(event, dtype=bool)
+    curves = km_grouped(np.zeros(time_array.size, dtype=np.int64), time_array, event_array, 1)
+    return KMTable(
+        time=curves.time,
+        n_risk=curves.n_risk,
+        n_event=curves.n_event,
+        n_censor=curves.n_censor,
+        surv=curves.surv,
+        lower=curves.lower,
+        upper=curves.upper,
+    )

@@ -1,0 +1,189 @@
+# Computes every endpoint R can compute from a canonical patients CSV, independently of
+# the Python code: R `survival` for KM, log-rank, Cox and concordance; prop.test for
+# Wilson; Collett's SE and DerSimonian-Laird written out from their textbook formulas.
+# Usage: Rscript endpoints.R PATIENTS.csv RESULTS.csv
+suppressPackageStartupMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1], stringsAsFactors = FALSE, na.strings = "")
+for (col in c("surgery_date", "last_contact_date", "death_date", "local_recurrence_date")) {
+  d[[col]] <- as.Date(d[[col]])
+}
+month <- 30.4375
+d$os_days <- as.numeric(d$last_contact_date - d$surgery_date)
+d$os_months <- d$os_days / month
+d$os_event <- as.integer(d$vital_status == "dead")
+has_lr <- d$local_recurrence %in% TRUE & !is.na(d$local_recurrence_date)
+lc_end <- ifelse(has_lr, as.numeric(d$local_recurrence_date), as.numeric(d$last_contact_date))
+d$lc_months <- (lc_end - as.numeric(d$surgery_date)) / month
+d$lc_event <- as.integer(has_lr)
+procedures <- c("palliative", "curettage", "en_bloc")
+
+rows <- list()
+add <- function(scope, stratum, endpoint, n, estimate = NA, numerator = NA,
+                denominator = NA, se = NA, lo = NA, hi = NA, p = NA) {
+  # The contract: a scope x stratum without patients has n = 0 and every value null.
+  if (n == 0) {
+    estimate <- numerator <- denominator <- se <- lo <- hi <- p <- NA
+  }
+  rows[[length(rows) + 1]] <<- data.frame(
+    center_id = scope, stratum = stratum, endpoint = endpoint, n = n,
+    estimate = unname(estimate), numerator = numerator, denominator = denominator,
+    se = unname(se), ci_lower = unname(lo), ci_upper = unname(hi), p_value = unname(p))
+}
+
+proportion <- function(scope, stratum, endpoint, n, x, m) {
+  if (m == 0) return(add(scope, stratum, endpoint, n, NA, x, m))
+  ci <- suppressWarnings(prop.test(x, m, correct = FALSE)$conf.int)
+  add(scope, stratum, endpoint, n, 100 * x / m, x, m, NA, 100 * ci[1], 100 * ci[2])
+}
+
+collett_se <- function(fit, median) {
+  if (is.na(median)) return(NA)
+  ev <- fit$n.event > 0
+  t <- fit$time[ev]
+  s <- fit$surv[ev]
+  if (!any(s >= 0.55) || !any(s <= 0.45)) return(NA)
+  u <- max(which(s >= 0.55))
+  l <- min(which(s <= 0.45))
+  density <- (s[u] - s[l]) / (t[l] - t[u])
+  summary(fit, times = median)$std.err / density
+}
+
+km_rates <- function(fit, at) {
+  # One row per time: 100 x (surv, std.err, lower, upper); NA beyond the curve's last time,
+  # where summary(extend = FALSE) would refuse the time.
+  out <- matrix(NA, length(at), 4)
+  inside <- at <= max(fit$time)
+  if (any(inside)) {
+    sm <- summary(fit, times = at[inside], extend = FALSE)
+    out[inside, ] <- 100 * cbind(sm$surv, sm$std.err, sm$lower, sm$upper)
+  }
+  out
+}
+
+survival_block <- function(s, scope, stratum, n) {
+  fit <- survfit(Surv(os_months, os_event) ~ 1, data = s)
+  tab <- summary(fit, rmean = "individual")$table
+  add(scope, stratum, "os_median_months", n, tab["median"],
+      se = collett_se(fit, tab["median"]), lo = tab["0.95LCL"], hi = tab["0.95UCL"])
+  add(scope, stratum, "os_mean_months", n, tab["rmean"], se = tab["se(rmean)"])
+  rates <- km_rates(fit, c(6, 12, 24))
+  for (i in 1:3) {
+    r <- rates[i, ]
+    add(scope, stratum, paste0("os_rate_", c(6, 12, 24)[i], "m"), n, r[1], se = r[2], lo = r[3],
+        hi = r[4])
+  }
+  rev <- summary(survfit(Surv(os_months, 1 - os_event) ~ 1, data = s))$table
+  add(scope, stratum, "followup_median_months", n, rev["median"],
+      lo = rev["0.95LCL"], hi = rev["0.95UCL"])
+  r <- km_rates(survfit(Surv(lc_months, lc_event) ~ 1, data = s), 12)[1, ]
+  add(scope, stratum, "lc_rate_12m", n, r[1], se = r[2], lo = r[3], hi = r[4])
+  for (score in c("tokuhashi_revised", "tomita")) {
+    scored <- s[!is.na(s[[score]]), ]
+    code <- if (score == "tomita") "tomita_cindex" else "tokuhashi_cindex"
+    c_index <- NA
+    if (nrow(scored) > 1) {
+      fit_c <- concordance(Surv(os_months, os_event) ~ scored[[score]], data = scored,
+                           reverse = (score == "tomita"))
+      pairs <- sum(fit_c$count[c("concordant", "discordant", "tied.x")])
+      if (pairs > 0) c_index <- fit_c$concordance
+    }
+    add(scope, stratum, code, nrow(scored), c_index)
+  }
+}
+
+describe <- function(s, scope, stratum) {
+  n <- nrow(s)
+  add(scope, stratum, "patients_n", n, n, n)
+  for (sex in c("male", "female")) {
+    x <- sum(s$sex == sex)
+    add(scope, stratum, paste0(sex, "_n"), n, x, x, n)
+  }
+  add(scope, stratum, "age_mean_years", n, if (n > 0) mean(s$age_at_surgery_years) else NA)
+  add(scope, stratum, "age_sd_years", n, if (n > 1) sd(s$age_at_surgery_years) else NA)
+  if (stratum == "all") {
+    for (p in procedures) {
+      x <- sum(s$procedure == p)
+      add(scope, stratum, paste0("procedure_", p, "_n"), n, x, x, n)
+    }
+  }
+  x <- sum(s$anesthetic_risk %in% "high")
+  add(scope, stratum, "anesthetic_risk_high_n", n, x, x, sum(!is.na(s$anesthetic_risk)))
+  intraop <- s$intraop_death
+  x <- sum(intraop)
+  add(scope, stratum, "intraop_death_n", n, x, x, n)
+  death_days <- as.numeric(s$death_date - s$surgery_date)
+  early <- !intraop & s$vital_status == "dead" & !is.na(death_days) & death_days >= 0 &
+    death_days <= 30
+  add(scope, stratum, "death_30d_postop_n", n, sum(early), sum(early), n)
+  proportion(scope, stratum, "mortality_30d_pct", n, sum(intraop | early), n)
+  ok <- !intraop & !is.na(s$vas_pain_preop) & !is.na(s$vas_pain_postop) &
+    s$vas_pain_preop >= 2
+  proportion(scope, stratum, "pain_relief_pct", n,
+             sum(ok & s$vas_pain_postop <= s$vas_pain_preop - 2), sum(ok))
+  pre <- match(s$frankel_preop, LETTERS[1:5])
+  post <- match(s$frankel_postop, LETTERS[1:5])
+  both <- !intraop & !is.na(pre) & !is.na(post)
+  proportion(scope, stratum, "neuro_improvement_pct", n, sum(both & pre < 5 & post > pre),
+             sum(both & pre < 5))
+  proportion(scope, stratum, "neuro_worsening_pct", n, sum(both & post < pre), sum(both))
+  followed <- s$os_days > 30
+  add(scope, stratum, "followed_up_n", n, sum(followed), sum(followed), n)
+  add(scope, stratum, "followup_mean_months", n,
+      if (any(followed)) mean(s$os_months[followed]) else NA)
+  known <- followed & !is.na(s$local_recurrence)
+  proportion(scope, stratum, "local_control_pct", n, sum(known & !s$local_recurrence), sum(known))
+  if (n > 0) survival_block(s, scope, stratum, n)
+}
+
+scopes <- c(sort(unique(d$center_id)), "ALL")
+for (scope in scopes) {
+  in_scope <- if (scope == "ALL") d else d[d$center_id == scope, ]
+  describe(in_scope, scope, "all")
+  for (p in procedures) describe(in_scope[in_scope$procedure == p, ], scope, paste0("procedure=", p))
+}
+
+n_all <- nrow(d)
+lr <- survdiff(Surv(os_months, os_event) ~ center_id, data = d)
+add("ALL", "all", "os_logrank_centers", n_all, lr$chisq, p = lr$pvalue)
+lr <- survdiff(Surv(os_months, os_event) ~ procedure + strata(center_id), data = d)
+add("ALL", "all", "os_logrank_procedure_stratified", n_all, lr$chisq, p = lr$pvalue)
+d$procedure_f <- factor(d$procedure, levels = procedures)
+cox <- summary(coxph(Surv(os_months, os_event) ~ procedure_f + strata(center_id), data = d,
+                     ties = "efron"))
+for (p in procedures[-1]) {
+  term <- paste0("procedure_f", p)
+  add("ALL", "all", paste0("os_cox_hr_", p), n_all, cox$conf.int[term, "exp(coef)"],
+      se = cox$coefficients[term, "se(coef)"], lo = cox$conf.int[term, "lower .95"],
+      hi = cox$conf.int[term, "upper .95"], p = cox$coefficients[term, "Pr(>|z|)"])
+}
+
+results <- do.call(rbind, rows)
+dersimonian_laird <- function(endpoint) {
+  per_center <- results[results$endpoint == endpoint & results$stratum == "all" &
+                          results$center_id != "ALL" & results$denominator > 0, ]
+  x <- per_center$numerator
+  m <- per_center$denominator
+  k <- length(x)
+  totals <- c(sum(x), sum(m))
+  if (k < 2) return(add("ALL", "all", paste0(endpoint, "_re"), n_all))
+  fix <- x == 0 | x == m
+  x[fix] <- x[fix] + 0.5
+  m[fix] <- m[fix] + 1
+  y <- log(x / (m - x))
+  v <- 1 / x + 1 / (m - x)
+  w <- 1 / v
+  q <- sum(w * (y - sum(w * y) / sum(w))^2)
+  tau2 <- max(0, (q - (k - 1)) / (sum(w) - sum(w^2) / sum(w)))
+  ws <- 1 / (v + tau2)
+  mu <- sum(ws * y) / sum(ws)
+  se <- sqrt(1 / sum(ws))
+  z <- qnorm(0.975)
+  add("ALL", "all", paste0(endpoint, "_re"), n_all, 100 * plogis(mu), totals[1], totals[2],
+      lo = 100 * plogis(mu - z * se), hi = 100 * plogis(mu + z * se))
+}
+for (e in c("mortality_30d_pct", "pain_relief_pct", "neuro_improvement_pct", "local_control_pct")) {
+  dersimonian_laird(e)
+}
+results <- do.call(rbind, rows)
+write.csv(results, args[2], row.names = FALSE, na = "")
