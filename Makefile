@@ -37,6 +37,7 @@ fuzz: venv
 
 docs: venv
 	$(BIN)/python -m schemas.contract --write docs/data-dictionary.md
+	$(BIN)/python -m spinemet_etl.mapping.schema_export --write docs/mapping.schema.json
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

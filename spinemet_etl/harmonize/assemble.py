@@ -1,0 +1,109 @@
+"""Assemble one record per patient from the baseline, joined tables and visit summaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spinemet_etl.derive import summarize_visits
+from spinemet_etl.harmonize.tables import TypedTable
+from spinemet_etl.mapping.targets import VISIT_OUTPUTS
+
+PRIVATE = ["_key", "_pid", "_file", "_row"]
+
+
+def _keys(values: pd.DataFrame, tag: str) -> pd.Series:
+    """The join key of each row: its source id, or a key of its own when the id is missing."""
+    own = ("\x1e" + tag) + pd.Series(np.arange(len(values)), index=values.index).astype(str)
+    return values["_pid"].where(values["_pid"].notna(), own)
+
+
+def _attach(failures: pd.DataFrame, keys: pd.Series, records: pd.DataFrame) -> pd.DataFrame:
+    """Failures of a joined table's rows, moved onto every record with the same key."""
+    if failures.empty:
+        return failures.assign(_rec=pd.Series(dtype="int64"))
+    keyed = failures.assign(_key=keys.to_numpy()[failures["_pos"].to_numpy(dtype="int64")])
+    index = records[["_key"]].reset_index(names="_rec")
+    return keyed.merge(index, on="_key", how="inner").drop(columns=["_key"])
+
+
+def _duplicates(keys: pd.Series, pids: pd.Series) -> pd.DataFrame:
+    """Row-level duplicate-patient failures for ids a one-per-patient table holds twice."""
+    repeated = keys.duplicated(keep=False) & pids.notna()
+    positions = np.flatnonzero(repeated.to_numpy())
+    return pd.DataFrame(
+        {
+            "_pos": positions,
+            "column": None,
+            "check_code": "duplicate-patient",
+            "message": "the patient id occurs more than once in a table joined on it",
+            "failure_value": None,
+        }
+    )
+
+
+def _join(records: pd.DataFrame, table: TypedTable, tag: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    values = table.values.assign(_key=lambda frame: _keys(frame, tag))
+    first = values.drop_duplicates("_key")
+    merged = records.merge(first.drop(columns=["_pid", "_file", "_row"]), on="_key", how="left")
+    orphans = first[~first["_key"].isin(records["_key"])]
+    merged = pd.concat([merged, orphans], ignore_index=True) if len(orphans) else merged
+    failures = pd.concat(
+        [table.failures, _duplicates(values["_key"], values["_pid"])], ignore_index=True
+    )
+    return merged, _attach(failures, values["_key"], merged)
+
+
+def _visit_summary(table: TypedTable) -> pd.DataFrame:
+    values = table.values
+    dead = "visits.dead" if "visits.dead" in values else None
+    recurrence = "visits.recurrence" if "visits.recurrence" in values else None
+    frame = values if dead else values.assign(_dead=False)
+    summary = summarize_visits(
+        frame[frame["_pid"].notna()],
+        id_col="_pid", date_col="visits.date", dead_col=dead or "_dead", recurrence_col=recurrence,
+    )  # fmt: skip
+    keep = list(VISIT_OUTPUTS["date"])
+    keep += list(VISIT_OUTPUTS["dead"]) if dead else []
+    keep += list(VISIT_OUTPUTS["recurrence"]) if recurrence else []
+    return summary[["_pid", *keep]]
+
+
+def _visits(
+    records: pd.DataFrame, table: TypedTable, tag: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    values = table.values.assign(_key=lambda frame: _keys(frame, tag))
+    summary = _visit_summary(table).rename(columns={"_pid": "_key"})
+    merged = records.merge(summary, on="_key", how="left")
+    first = values.drop_duplicates("_key")[["_key", "_pid", "_file", "_row"]]
+    orphans = first[~first["_key"].isin(records["_key"])].merge(summary, on="_key", how="left")
+    merged = pd.concat([merged, orphans], ignore_index=True) if len(orphans) else merged
+    return merged, _attach(table.failures, values["_key"], merged)
+
+
+def assemble_records(tables: list[TypedTable]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """One record per baseline row (plus one per id only other tables hold), and their failures.
+
+    Returns the records (canonical columns, `_pid`, `_file`, `_row`; the index is the
+    record number), the failures with `_rec`, and the duration columns to convert.
+
+    Notes:
+        Every patient id seen in any table makes a record, so nothing is dropped silently:
+        an id only a joined or visits table holds is a record counted under that table's
+        file (and is quarantined for its missing baseline values). A baseline id repeated
+        stays several records (all quarantined as duplicate-patient); an id repeated in a
+        one-per-patient joined table quarantines its records the same way.
+    """
+    baseline = next(table for table in tables if table.role == "baseline")
+    records = baseline.values.assign(_key=lambda frame: _keys(frame, "baseline"))
+    failures = [baseline.failures.assign(_rec=baseline.failures["_pos"].astype("int64"))]
+    durations = dict(baseline.durations)
+    for number, table in enumerate(tables):
+        if table is baseline:
+            continue
+        step = _visits if table.role == "visits" else _join
+        records, attached = step(records, table, f"t{number}-")
+        failures.append(attached)
+        durations.update(table.durations)
+    combined = pd.concat(failures, ignore_index=True).drop(columns=["_pos"])
+    return records.drop(columns=["_key"]), combined, durations

@@ -1,0 +1,228 @@
+"""Parse one source column into canonical values, recording every value that cannot be parsed.
+
+Each distinct source value is converted once (pandas.factorize), so a million rows of a
+few thousand distinct values cost a few thousand conversions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spinemet_etl.mapping.model import ColumnMap
+from spinemet_etl.mapping.targets import Target
+
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_TRUE = frozenset({"true", "1", "yes", "y"})
+_FALSE = frozenset({"false", "0", "no", "n"})
+MESSAGES = {
+    "unparseable-date": "the value is not a date in the mapping's date formats",
+    "unparseable-number": "the value is not a number",
+    "not-in-categories": "the value is not an allowed category nor in the column's value map",
+    "wrong-type": "the value is not a whole number",
+    "out-of-range": "the date lies outside the range pandas can hold",
+}
+
+
+class Failure(Exception):
+    """A value that cannot be converted; `code` is the quarantine check code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ValueRule:
+    """Everything needed to convert one column's values, compiled from its ColumnMap."""
+
+    target: Target
+    kind: str
+    missing: frozenset[str]
+    labels: dict[str, Any] | None
+    mapping: dict[str, Any] | None
+    decimal: str
+    date_formats: tuple[str, ...]
+    excel_serial: bool
+
+
+def text_key(value: Any) -> str:
+    """A value as comparable text: stripped, whole numbers without `.0`, dates as ISO."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    return " ".join(str(value).split())
+
+
+def match_key(value: Any) -> str:
+    """The key used to match value maps and missing codes: text_key, case-folded."""
+    return text_key(value).casefold()
+
+
+def _number(rule: ValueRule, value: Any) -> float:
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = text_key(value).replace(" ", "")
+        if rule.decimal == ",":
+            text = text.replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            raise Failure("unparseable-number") from None
+    if not math.isfinite(number):
+        raise Failure("unparseable-number")
+    return number
+
+
+def _date(rule: ValueRule, value: Any) -> pd.Timestamp:
+    try:
+        if isinstance(value, datetime | date):
+            return pd.Timestamp(value).normalize()
+        if isinstance(value, int | float | np.integer | np.floating):
+            if not rule.excel_serial or not math.isfinite(float(value)):
+                raise Failure("unparseable-date")
+            return EXCEL_EPOCH + pd.Timedelta(days=math.floor(float(value)))
+        return pd.Timestamp(_parse_date_text(rule, text_key(value))).normalize()
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise Failure("out-of-range") from None
+
+
+def _parse_date_text(rule: ValueRule, text: str) -> datetime:
+    for pattern in rule.date_formats:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    if not rule.date_formats:
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise Failure("unparseable-date")
+
+
+def _category(rule: ValueRule, value: Any) -> str:
+    wanted = match_key(value)
+    for category in rule.target.categories:
+        if category.casefold() == wanted:
+            return category
+    raise Failure("not-in-categories")
+
+
+def _boolean(value: Any) -> bool:
+    key = match_key(value)
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise Failure("not-in-categories")
+
+
+def _typed(rule: ValueRule, value: Any) -> Any:
+    if rule.kind == "category":
+        return _category(rule, value)
+    if rule.kind == "boolean":
+        return _boolean(value)
+    if rule.kind == "date":
+        return _date(rule, value)
+    number = _number(rule, value)
+    if rule.kind == "int":
+        if not number.is_integer():
+            raise Failure("wrong-type")
+        return int(number)
+    return number
+
+
+_MISSING = object()
+
+
+def convert_value(rule: ValueRule, value: Any) -> Any:
+    """One source value as its canonical value; _MISSING when unknown; raises Failure."""
+    key = match_key(value)
+    if key in rule.missing or key == "":
+        return _MISSING
+    if rule.labels is not None:
+        value = rule.labels.get(text_key(value), value)
+    if rule.mapping is not None:
+        mapped_key = match_key(value)
+        if mapped_key not in rule.mapping:
+            raise Failure("not-in-categories")
+        value = rule.mapping[mapped_key]
+        if value is None:
+            return _MISSING
+    return _typed(rule, value)
+
+
+def convert_series(rule: ValueRule, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The column's canonical values and, aligned, the failure code of each row (or None)."""
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    values: list[Any] = []
+    failures: list[str | None] = []
+    for unique in uniques:
+        try:
+            converted = convert_value(rule, unique)
+            values.append(None if converted is _MISSING else converted)
+            failures.append(None)
+        except Failure as failure:
+            values.append(None)
+            failures.append(failure.code)
+    typed = as_dtype(pd.Series([*values, None], dtype=object), rule.kind)
+    failed = np.asarray([*failures, None], dtype=object)[codes]
+    taken = typed.take(codes).set_axis(raw.index)
+    return taken, pd.Series(failed, index=raw.index, dtype=object)
+
+
+def as_dtype(values: pd.Series, kind: str) -> pd.Series:
+    """Converted values as the column kind's pandas dtype (categories stay text for now)."""
+    if kind == "date":
+        return pd.to_datetime(values, errors="raise").astype("datetime64[ns]")
+    if kind == "boolean":
+        return values.astype("boolean")
+    if kind == "int":
+        return values.astype("Int64")
+    if kind == "float":
+        return values.astype("float64")
+    return values.astype(object)
+
+
+def compile_rule(
+    spec: ColumnMap,
+    target: Target,
+    kind: str,
+    *,
+    table_missing: list[str],
+    table_decimal: str,
+    table_formats: list[str] | None,
+    table_excel_serial: bool,
+    labels: dict[Any, str] | None,
+    user_missing: list[Any],
+    vocabulary: dict[str, Any] | None,
+) -> ValueRule:
+    """The rule of one column: its missing codes, labels, value map, decimal mark and formats."""
+    missing = {match_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
+    mapping = vocabulary
+    if spec.values is not None:
+        mapping = {match_key(key): value for key, value in spec.values.items()}
+    use_labels = {text_key(code): label for code, label in labels.items()} if labels else {}
+    return ValueRule(
+        target=target,
+        kind=kind,
+        missing=frozenset(missing),
+        labels=use_labels if spec.labels else None,
+        mapping=mapping,
+        decimal=spec.decimal or table_decimal,
+        date_formats=tuple(spec.date_format or table_formats or ()),
+        excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
+    )

@@ -1,0 +1,82 @@
+"""Which export files a table reads: glob patterns, settle time, `pick`, one-file backfills."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from spinemet_etl.errors import Place, source_error
+from spinemet_etl.mapping.model import TableBase
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One export file: its path, its name relative to the landing folder, size and SHA-256."""
+
+    path: Path
+    name: str
+    size: int
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (once per file version)."""
+    stat = path.stat()
+    return _sha256(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: Path, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _matches(landing: Path, patterns: list[str]) -> list[Path]:
+    found = {path for pattern in patterns for path in landing.glob(pattern) if path.is_file()}
+    return sorted(found, key=lambda path: path.relative_to(landing).as_posix())
+
+
+def select_files(
+    center_id: str,
+    table: TableBase,
+    landing: Path,
+    *,
+    settle_seconds: float,
+    only_file: str | None,
+    now: datetime,
+) -> list[ExportFile]:
+    """The files `table` reads, in name order; raises SourceError when none is ready.
+
+    Notes:
+        A file modified less than `settle_seconds` before `now` may still be uploading
+        and is left for the next run. With `only_file` (a backfill of one export), a
+        table whose patterns match that file reads only it; the other tables read as usual.
+    """
+    matched = _matches(landing, table.files)
+    ready = [path for path in matched if now.timestamp() - path.stat().st_mtime >= settle_seconds]
+    names = [path.relative_to(landing).as_posix() for path in ready]
+    if only_file is not None and only_file in names:
+        ready = [ready[names.index(only_file)]]
+    elif table.pick == "latest" and ready:
+        ready = ready[-1:]
+    if not ready:
+        waiting = len(matched) - len(ready)
+        problem = f"no export file matches {', '.join(table.files)} (table `{table.name}`)"
+        if waiting:
+            problem += f"; {waiting} file(s) are newer than the settle time of {settle_seconds} s"
+        raise source_error(
+            Place(center_id, landing.name or str(landing)),
+            problem,
+            "check that the center's export arrived and the mapping file's `files` patterns",
+            code="no-export-file",
+        )
+    return [
+        ExportFile(path, path.relative_to(landing).as_posix(), path.stat().st_size, sha256_of(path))
+        for path in ready
+    ]

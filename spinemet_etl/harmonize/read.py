@@ -1,0 +1,134 @@
+"""Read a table's export files with their reader, drop identifiers, keep only mapped columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spinemet_etl.errors import Place, source_error
+from spinemet_etl.harmonize.convert import text_key
+from spinemet_etl.harmonize.files import ExportFile
+from spinemet_etl.mapping.model import TableBase
+from spinemet_etl.mapping.rules import column_specs
+from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
+from spinemet_etl.readers.redcap import BASE_TABLE
+from spinemet_etl.readers.registry import reader_for
+
+ReadCache = dict[tuple[str, str], list[RawTable]]
+
+
+@dataclass
+class SourceTable:
+    """One mapped table as read: the needed source columns with provenance, and their metadata."""
+
+    table: TableBase
+    frame: pd.DataFrame
+    labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    user_missing: dict[str, list[Any]] = field(default_factory=dict)
+    present: dict[str, list[str]] = field(default_factory=dict)
+
+
+def needed_columns(table: TableBase) -> dict[str, str]:
+    """Source column -> what the mapping uses it for; checkbox fields listed by their prefix."""
+    needed = {table.patient_id: "patient_id"}
+    needed.update({column: "a row filter (`where`)" for column in table.where})
+    for loc, (spec, _target) in column_specs(table).items():
+        if spec.source is not None and not spec.optional:
+            needed[spec.source] = ".".join(loc)
+    return needed
+
+
+def _checkbox_columns(table: TableBase, columns: list[str]) -> list[str]:
+    prefixes = [f"{spec.checkbox}___" for spec, _ in column_specs(table).values() if spec.checkbox]
+    return [column for column in columns if column.startswith(tuple(prefixes))]
+
+
+def _pick(raw_tables: list[RawTable], table: TableBase, place: Place) -> RawTable:
+    wanted = getattr(table, "sheet", None) or getattr(table, "instrument", None)
+    if wanted is None and table.kind == "redcap":
+        wanted = BASE_TABLE
+    if wanted is None:
+        return raw_tables[0]
+    for raw in raw_tables:
+        if raw.name == wanted:
+            return raw
+    names = ", ".join(raw.name for raw in raw_tables)
+    raise source_error(
+        place,
+        f"no table `{wanted}` in the export (tables present: {names})",
+        "fix `sheet` or `instrument` in the mapping file, or ask the center for the full export",
+        code="table-not-found",
+    )
+
+
+def _read_raw(center_id: str, table: TableBase, export: ExportFile, cache: ReadCache) -> RawTable:
+    options = table.read
+    sheet = getattr(table, "sheet", None)
+    if sheet is not None:
+        options = options.model_copy(update={"sheets": [sheet]})
+    key = (export.name, f"{table.kind}:{options.model_dump_json()}")
+    if key not in cache:
+        reader = reader_for(table.kind, center_id)
+        cache[key] = reader.read(export.path, export.name, options)
+    return _pick(cache[key], table, Place(center_id, export.name, sheet))
+
+
+def text_keys(values: pd.Series) -> pd.Series:
+    """Each value's text_key (None where missing), computed once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = np.asarray([*(text_key(unique) for unique in uniques), None], dtype=object)
+    return pd.Series(keys[codes], index=values.index, dtype=object)
+
+
+def _filter_rows(frame: pd.DataFrame, table: TableBase) -> pd.DataFrame:
+    if not table.where:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    for column, wanted in table.where.items():
+        keys = text_keys(frame[column])
+        texts = [value for value in wanted if value is not None]
+        keep &= keys.isin(texts) | (keys.isna() & (None in wanted))
+    return frame[keep]
+
+
+def _check_columns(center_id: str, table: TableBase, raw: RawTable, export: ExportFile) -> None:
+    present = [c for c in raw.frame.columns if c not in PROVENANCE_COLUMNS]
+    needed = needed_columns(table)
+    for spec, _target in column_specs(table).values():
+        if spec.checkbox and not any(c.startswith(f"{spec.checkbox}___") for c in present):
+            needed[f"{spec.checkbox}___<code>"] = f"checkbox field `{spec.checkbox}`"
+    for column, use in needed.items():
+        if column not in present:
+            sheet = getattr(table, "sheet", None)
+            raise source_error(
+                Place(center_id, export.name, sheet, column=column),
+                f"column not found; the mapping expects it as `{use}` (table `{table.name}`). "
+                f"Columns present: {', '.join(present)}",
+                "fix the column name in the mapping file, or ask the center to export it again",
+                code="column-missing",
+            )
+
+
+def read_table(
+    center_id: str, table: TableBase, exports: list[ExportFile], cache: ReadCache
+) -> SourceTable:
+    """The table's rows from every selected file, identifiers dropped right after reading."""
+    frames: list[pd.DataFrame] = []
+    result = SourceTable(table, pd.DataFrame())
+    for export in exports:
+        raw = _read_raw(center_id, table, export, cache)
+        frame = raw.frame.drop(columns=[c for c in table.identifiers if c in raw.frame.columns])
+        _check_columns(center_id, table, raw, export)
+        result.present[export.name] = [c for c in frame.columns if c not in PROVENANCE_COLUMNS]
+        keep = [*needed_columns(table), *_checkbox_columns(table, list(frame.columns))]
+        optional = [spec.source for spec, _ in column_specs(table).values() if spec.optional]
+        keep += [column for column in optional if column and column in frame.columns]
+        frames.append(_filter_rows(frame, table)[[*dict.fromkeys(keep), *PROVENANCE_COLUMNS]])
+        result.labels = {**raw.labels, **result.labels}
+        result.user_missing = {**raw.user_missing, **result.user_missing}
+    result.frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    result.frame = result.frame.reset_index(drop=True)
+    return result

@@ -1,0 +1,138 @@
+"""Convert a read table's source columns into typed canonical columns, collecting parse failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schemas.quarantine import IDENTIFYING_MASK
+from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
+from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series, text_key
+from spinemet_etl.harmonize.read import SourceTable, text_keys
+from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
+from spinemet_etl.mapping.rules import column_specs, value_kind
+from spinemet_etl.mapping.targets import BIRTH_DATE, Target
+from spinemet_etl.mapping.vocabulary import load_vocabulary
+from spinemet_etl.pseudonym import normalize_source_ids
+
+FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
+REPORTED_AS = {
+    BIRTH_DATE: "age_at_surgery_years",
+    "visits.date": "last_contact_date",
+    "visits.dead": "vital_status",
+    "visits.recurrence": "local_recurrence",
+}
+"""The canonical column a failure is reported on, for inputs that are not canonical columns."""
+IDENTIFYING_INPUTS = frozenset({BIRTH_DATE, "patient_id"})
+
+
+@dataclass
+class TypedTable:
+    """A table's canonical values (one column per mapped target) and its parse failures.
+
+    `values` keeps the row order of the source table and carries `_pid` (the normalized
+    source patient id, never output), `_file` and `_row`. `failures` has FAILURE_COLUMNS,
+    `_pos` being the row's position. `durations` names the columns still holding a duration
+    since surgery, with its unit.
+    """
+
+    role: str
+    values: pd.DataFrame
+    failures: pd.DataFrame
+    durations: dict[str, str] = field(default_factory=dict)
+
+
+def empty_failures() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in FAILURE_COLUMNS})
+
+
+def _checkbox(frame: pd.DataFrame, field_name: str) -> pd.Series:
+    """The one ticked code of a REDCap checkbox field; blank if none, `<several>` if many."""
+    columns = [c for c in frame.columns if c.startswith(f"{field_name}___")]
+    if not columns:
+        return pd.Series(None, index=frame.index, dtype=object)
+    ticked = pd.DataFrame({c: text_keys(frame[c]) == "1" for c in columns})
+    codes = np.asarray([c.removeprefix(f"{field_name}___") for c in columns], dtype=object)
+    count = ticked.sum(axis=1).to_numpy()
+    first = codes[ticked.to_numpy().argmax(axis=1)] if len(columns) else codes
+    several = np.full(len(frame), None, dtype=object)
+    several[count > 1] = "<several>"
+    chosen = np.where(count == 1, first, several)
+    return pd.Series(chosen, index=frame.index, dtype=object)
+
+
+def raw_values(frame: pd.DataFrame, spec: ColumnMap) -> pd.Series:
+    """The source values a spec reads: its column, its checkbox field, or its constant."""
+    if spec.checkbox is not None:
+        return _checkbox(frame, spec.checkbox)
+    if spec.constant is not None:
+        return pd.Series([spec.constant] * len(frame), index=frame.index, dtype=object)
+    if spec.source in frame.columns:
+        return frame[spec.source]
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> pd.DataFrame:
+    failed = codes.notna().to_numpy()
+    if not failed.any():
+        return empty_failures()
+    reported = REPORTED_AS.get(name, name)
+    shown = raw[failed].map(text_key, na_action="ignore")
+    if name in IDENTIFYING_INPUTS:
+        shown = shown.map(lambda _: IDENTIFYING_MASK)
+    source = spec.source or spec.checkbox or "constant"
+    return pd.DataFrame(
+        {
+            "_pos": np.flatnonzero(failed),
+            "column": reported,
+            "check_code": codes[failed].to_numpy(),
+            "message": [f"source column `{source}`: {MESSAGES[c]}" for c in codes[failed]],
+            "failure_value": shown.to_numpy(dtype=object),
+        }
+    )
+
+
+def _convert(values: pd.Series, spec: ColumnMap, target: Target) -> pd.Series:
+    if spec.convert == "vas_0_100":
+        return vas_from_0_100(values)
+    if spec.convert == "asia_to_frankel":
+        return frankel_from_asia(values)
+    return values
+
+
+def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, Any]) -> TypedTable:
+    """Every mapped column of the table as typed canonical values, plus the parse failures."""
+    table, frame = source.table, source.frame
+    values = pd.DataFrame(
+        {
+            "_pid": normalize_source_ids(frame[table.patient_id]).to_numpy(dtype=object),
+            "_file": frame["_source_file"].to_numpy(),
+            "_row": frame["_source_row"].to_numpy(dtype="int64"),
+        }
+    )
+    typed = TypedTable(table.role, values, empty_failures())
+    failures = [typed.failures]
+    for loc, (spec, target) in column_specs(table).items():
+        name = loc[1] if loc[0] == "columns" else f"visits.{loc[1]}"
+        if spec.vocabulary is not None and spec.vocabulary not in vocabularies:
+            vocabularies[spec.vocabulary] = load_vocabulary(mapping_dir, spec.vocabulary)
+        rule = compile_rule(
+            spec, target, value_kind(spec, target),
+            table_missing=table.missing, table_decimal=table.decimal,
+            table_formats=table.date_format, table_excel_serial=table.excel_serial,
+            labels=source.labels.get(spec.source or ""),
+            user_missing=source.user_missing.get(spec.source or "", []),
+            vocabulary=vocabularies.get(spec.vocabulary or ""),
+        )  # fmt: skip
+        raw = raw_values(frame, spec).reset_index(drop=True)
+        converted, codes = convert_series(rule, raw)
+        values[name] = _convert(converted, spec, target)
+        if spec.convert in DURATION_UNITS:
+            typed.durations[name] = DURATION_UNITS[spec.convert]
+        failures.append(_failures(name, spec, raw, codes))
+    typed.failures = pd.concat(failures, ignore_index=True)
+    return typed

@@ -1,0 +1,115 @@
+"""Lazy pandera validation of assembled records, merged with the parse failures into reasons."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas.codes import CHECK_CODES, code_for_pandera_check
+from schemas.patients import PatientsModel
+from schemas.quarantine import IDENTIFYING_MASK
+from spinemet_etl.derive import DERIVED_COLUMNS
+from spinemet_etl.harmonize.convert import text_key
+
+REASON_COLUMNS = ["_rec", "column", "check_code", "message", "failure_value"]
+CROSS_FIELD_INPUTS = frozenset(
+    {
+        "surgery_date", "death_date", "last_contact_date", "local_recurrence_date",
+        "vital_status", "intraop_death", "local_recurrence", "patient_id",
+    }
+)  # fmt: skip
+"""The columns the model's cross-field rules read."""
+IDENTIFYING_COLUMNS = frozenset({"patient_id"})
+
+
+def _shown(column: Any, value: Any) -> str | None:
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return None
+    if column in IDENTIFYING_COLUMNS:
+        return IDENTIFYING_MASK
+    return text_key(value)
+
+
+def _column_reasons(cases: pd.DataFrame) -> pd.DataFrame:
+    codes = cases["check"].astype(str).map(code_for_pandera_check)
+    return pd.DataFrame(
+        {
+            "_rec": cases["index"].astype("int64").to_numpy(),
+            "column": cases["column"].to_numpy(dtype=object),
+            "check_code": codes.to_numpy(dtype=object),
+            "message": [
+                f"`{c}`: {CHECK_CODES[k]}" for c, k in zip(cases["column"], codes, strict=True)
+            ],
+            "failure_value": [
+                _shown(c, v) for c, v in zip(cases["column"], cases["failure_case"], strict=True)
+            ],
+        }
+    )
+
+
+def _row_reasons(cases: pd.DataFrame) -> pd.DataFrame:
+    rows = cases.drop_duplicates(["index", "check"])
+    codes = rows["check"].astype(str).map(code_for_pandera_check)
+    return pd.DataFrame(
+        {
+            "_rec": rows["index"].astype("int64").to_numpy(),
+            "column": None,
+            "check_code": codes.to_numpy(dtype=object),
+            "message": codes.map(CHECK_CODES).to_numpy(dtype=object),
+            "failure_value": None,
+        }
+    )
+
+
+def schema_reasons(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every failure of PatientsModel (lazy) on the frame, one row per (record, column, check)."""
+    try:
+        with warnings.catch_warnings():
+            # pandera 0.35 concatenates all-NA failure cases, which pandas 2.3 warns about.
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pandera")
+            PatientsModel.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        if cases["index"].isna().any():
+            wrong = sorted(set(cases.loc[cases["index"].isna(), "check"].astype(str)))
+            raise RuntimeError(f"harmonized frame does not fit PatientsModel: {wrong}") from None
+        by_column = cases["schema_context"] == "Column"
+        return pd.concat(
+            [_column_reasons(cases[by_column]), _row_reasons(cases[~by_column])],
+            ignore_index=True,
+        )
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in REASON_COLUMNS})
+
+
+def combine_reasons(
+    parsed: pd.DataFrame, schema: pd.DataFrame, frame: pd.DataFrame
+) -> pd.DataFrame:
+    """Parse failures and schema failures together, without echoes of the same problem.
+
+    Notes:
+        A value that failed to parse is left empty, so the schema would report it again
+        as missing and cross-field rules would fire on a date that is merely unreadable.
+        Therefore: a schema failure on a (record, column) that failed to parse is dropped;
+        cross-field rules are dropped for a record with a parse failure in a column they
+        read; failures of derived columns (os_months, lc_months, ...) are kept only for
+        a record with no other reason; duplicate-patient is not reported for records
+        without a patient id (missing-required says it).
+    """
+    parsed = parsed.astype({"_rec": "int64"})
+    schema = schema.astype({"_rec": "int64"})
+    cells = parsed.loc[parsed["column"].notna(), ["_rec", "column"]].drop_duplicates()
+    echoed = schema.merge(cells.assign(_echo=True), on=["_rec", "column"], how="left")["_echo"]
+    keep = echoed.isna().to_numpy()
+    inputs_failed = set(parsed.loc[parsed["column"].isin(CROSS_FIELD_INPUTS), "_rec"])
+    row_level = schema["column"].isna()
+    keep &= ~(row_level & schema["_rec"].isin(inputs_failed)).to_numpy()
+    no_id = frame.index[frame["patient_id"].isna()]
+    keep &= ~((schema["check_code"] == "duplicate-patient") & schema["_rec"].isin(no_id)).to_numpy()
+    reasons = pd.concat([parsed[REASON_COLUMNS], schema[keep]], ignore_index=True)
+    derived = reasons["column"].isin(DERIVED_COLUMNS)
+    explained = set(reasons.loc[~derived, "_rec"])
+    reasons = reasons[~(derived & reasons["_rec"].isin(explained))]
+    return reasons.drop_duplicates(["_rec", "column", "check_code"]).reset_index(drop=True)
