@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from importlib.metadata import version
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def contract_type(column: pa.Column) -> str:
     return "category (ordered)" if name == "category" and _ordered(column) else name
 
 
+@functools.cache
 def arrow_schema(model: type[pa.DataFrameModel]) -> pa_arrow.Schema:
     """The Arrow schema a model's table is written with, descriptions in field metadata."""
     fields = []

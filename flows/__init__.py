@@ -1,0 +1,1 @@
+"""Prefect flows that wire spinemet_etl's plain functions: nightly, backfill, report."""

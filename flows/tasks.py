@@ -1,0 +1,118 @@
+"""Prefect tasks around spinemet_etl's functions: one center, the Data Docs, the report."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from pathlib import Path
+from typing import Any
+
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.runtime import task_run as current_task_run
+from prefect.states import State
+
+from flows.runtime import log_center
+from spinemet_etl.pipeline import CenterOutcome, Process, process_center_safely
+from spinemet_etl.quality.config import QualityConfig
+from spinemet_etl.quality.gate import GateResult, run_quality_gate
+from spinemet_etl.results import CenterResult
+from spinemet_etl.settings import Settings
+
+CENTER_RETRIES = 2
+
+
+class CenterIOError(OSError):
+    """A center failed on an I/O error (disk, network share): worth another try."""
+
+
+def _is_io_failure(outcome: CenterOutcome) -> bool:
+    """The center failed on an OSError (the manifest records the exception's type name)."""
+    if outcome.status != "failed" or outcome.error is None:
+        return False
+    kind = getattr(builtins, str(outcome.error.get("type")), None)
+    return isinstance(kind, type) and issubclass(kind, OSError)
+
+
+def retry_on_io_error(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry a task only when it failed on an OSError, never on a data error."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _gate_logged(center_id: str, quality: QualityConfig, verdicts: list[GateResult]) -> Any:
+    """The gate as the pipeline calls it, logging its verdict and keeping it for the Data Docs."""
+
+    def gate(result: CenterResult, previous: Any) -> GateResult:
+        started = time.perf_counter()
+        verdict = run_quality_gate(result, previous, quality)
+        failed = ", ".join(c["name"] for c in verdict.failed_checks) or "none"
+        verdict_word = "passed" if verdict.passed else "FAILED"
+        elapsed = time.perf_counter() - started
+        log_center(
+            center_id, "gate", "%s in %.2f s (failed checks: %s)", verdict_word, elapsed, failed
+        )
+        verdicts.append(verdict)
+        return verdict
+
+    return gate
+
+
+@task(
+    name="process-center",
+    task_run_name="process-{center_id}",
+    retries=CENTER_RETRIES,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_on_io_error,
+    cache_policy=NO_CACHE,
+)
+def process_center(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    quality: QualityConfig,
+    *,
+    force: bool = False,
+    only_file: str | None = None,
+    process: Process | None = None,
+) -> tuple[CenterOutcome, GateResult | None]:
+    """Read, harmonize, gate and publish one center; its outcome and the gate's verdict."""
+    scope = f" (forced{', only ' + only_file if only_file else ''})" if force else ""
+    log_center(center_id, "read", "reading exports%s", scope)
+    verdicts: list[GateResult] = []
+    outcome = process_center_safely(
+        settings, center_id, run_id, force=force, only_file=only_file,
+        gate=_gate_logged(center_id, quality, verdicts), process=process,
+    )  # fmt: skip
+    if _is_io_failure(outcome) and current_task_run.run_count <= CENTER_RETRIES:
+        log_center(center_id, "retry", "I/O error, trying again")
+        raise CenterIOError(f"center `{center_id}`: I/O error; retrying.")
+    log_center(center_id, "publish", "%s; %d rows harmonized, %d quarantined",
+               outcome.status, outcome.rows_harmonized, outcome.rows_quarantined)  # fmt: skip
+    return outcome, verdicts[-1] if verdicts else None
+
+
+@task(name="data-docs", cache_policy=NO_CACHE)
+def write_data_docs(data_root: Path, verdicts: list[GateResult], run_id: str) -> Path:
+    """Add the run's gate validations to the GX Data Docs site and rebuild it."""
+    from spinemet_etl.quality.docs import build_data_docs
+
+    return build_data_docs(data_root, verdicts, run_id=run_id)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def write_report(settings: Settings, run_id: str, manifest: dict[str, Any] | None) -> Path:
+    """Recompute endpoints.parquet and report.html; returns the endpoint table's path."""
+    from spinemet_etl.report import build_report
+
+    paths = build_report(
+        settings.data_path, run_id=run_id, pain_mcid=settings.pain_mcid,
+        suppress_below=settings.suppress_below, manifest=manifest,
+    )  # fmt: skip
+    return paths.endpoints

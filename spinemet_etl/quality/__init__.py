@@ -1,0 +1,1 @@
+"""The data-quality gate (GX Core) and its Data Docs; no Prefect here."""

@@ -1,0 +1,86 @@
+"""Thresholds of the data-quality gate, read from YAML over embedded defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from spinemet_etl.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PatientCountConfig(_Section):
+    min_ratio: float = Field(ge=0)
+    max_ratio: float = Field(gt=0)
+
+
+class CompletenessConfig(_Section):
+    required: float = Field(ge=0, le=1)
+    optional: float = Field(ge=0, le=1)
+    columns: dict[str, float] = Field(default_factory=dict)
+    max_drop: float = Field(ge=0, le=1)
+
+
+class CategoryShiftConfig(_Section):
+    max_tvd: float = Field(ge=0, le=1)
+    min_rows: int = Field(ge=1)
+    columns: list[str]
+
+
+class QuarantineConfig(_Section):
+    max_share: float = Field(ge=0, le=1)
+
+
+class QualityConfig(_Section):
+    """Every threshold the gate applies; `default.yaml` beside this module holds the defaults."""
+
+    patient_count: PatientCountConfig
+    completeness: CompletenessConfig
+    category_shift: CategoryShiftConfig
+    quarantine: QuarantineConfig
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"quality config `{path}` cannot be read ({exc.__class__.__name__}); "
+            "fix the file or unset SPINEMET_QUALITY_CONFIG."
+        ) from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"quality config `{path}` is not a mapping; see docs/quality.md.")
+    return loaded
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_quality_config(path: Path | None = None) -> QualityConfig:
+    """The gate's thresholds: the file at `path` (may be partial) over the embedded defaults."""
+    values = _read_yaml(DEFAULT_CONFIG_PATH)
+    if path is not None:
+        values = _merge(values, _read_yaml(path))
+    try:
+        return QualityConfig.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(
+            f"quality config `{path}`: `{where}` {first['msg'].lower()}; see docs/quality.md."
+        ) from exc

@@ -1,0 +1,208 @@
+"""The data-quality gate: a center's new data against thresholds and its last publication."""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from schemas.patients import PatientsModel
+from spinemet_etl.quality.checks import (
+    COMPLETENESS,
+    CONFORMANCE,
+    PLAUSIBILITY,
+    category_shift_checks,
+    quarantine_share_check,
+)
+from spinemet_etl.quality.config import QualityConfig, load_quality_config
+from spinemet_etl.results import CenterResult
+
+__all__ = ["GateResult", "QualityConfig", "load_quality_config", "run_quality_gate"]
+
+_GX_LOCK = threading.Lock()
+"""GX keeps its current project in a module global: one validation at a time per process."""
+
+
+@dataclass
+class GateResult:
+    """The gate's verdict on one center; `validation` is GX's result, for the Data Docs."""
+
+    center_id: str
+    passed: bool
+    checks: list[dict[str, Any]]
+    validation: Any = field(default=None, repr=False)
+
+    def as_record(self) -> dict[str, Any]:
+        """The manifest's `quality_gate` object."""
+        return {"passed": self.passed, "checks": self.checks}
+
+    @property
+    def failed_checks(self) -> list[dict[str, Any]]:
+        return [c for c in self.checks if not c["passed"]]
+
+
+@functools.cache
+def _canonical_columns() -> dict[str, bool]:
+    """Canonical column -> nullable, without the partition key."""
+    columns = PatientsModel.to_schema().columns
+    return {name: col.nullable for name, col in columns.items() if name != "center_id"}
+
+
+def _completeness_floor(
+    column: str, nullable: bool, previous: pd.DataFrame | None, config: QualityConfig
+) -> float:
+    """The least non-null share a column may have: configured, or set by the last publication.
+
+    Notes:
+        A nullable column a center usually fills (for example postoperative pain, which
+        the pain endpoint needs) may not suddenly lose more than `max_drop` of its values.
+    """
+    rules = config.completeness
+    floor = rules.columns.get(column, rules.optional if nullable else rules.required)
+    if previous is not None and len(previous) and column in previous:
+        floor = max(floor, float(previous[column].notna().mean()) - rules.max_drop)
+    return round(max(floor, 0.0), 4)
+
+
+def _patient_count_band(
+    previous: pd.DataFrame | None, config: QualityConfig
+) -> tuple[int, int | None]:
+    if previous is None or not len(previous):
+        return 1, None
+    rules = config.patient_count
+    return math.ceil(len(previous) * rules.min_ratio), math.floor(len(previous) * rules.max_ratio)
+
+
+def _expectations(
+    columns: dict[str, bool], previous: pd.DataFrame | None, config: QualityConfig
+) -> list[Any]:
+    """The GX expectations of one center, each tagged with its check name and category.
+
+    A column that may be empty (completeness floor 0) gets no completeness expectation.
+    """
+    import great_expectations.expectations as gxe
+
+    def meta(name: str, category: str) -> dict[str, str]:
+        return {"check": name, "kahn_category": category}
+
+    low, high = _patient_count_band(previous, config)
+    expectations: list[Any] = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=list(columns), exact_match=False,
+            meta=meta("canonical_columns", CONFORMANCE),
+        ),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=low, max_value=high, meta=meta("patient_count", PLAUSIBILITY)
+        ),
+        gxe.ExpectColumnValuesToBeUnique(
+            column="patient_id", meta=meta("unique_patient_id", PLAUSIBILITY)
+        ),
+    ]  # fmt: skip
+    for column, nullable in columns.items():
+        floor = _completeness_floor(column, nullable, previous, config)
+        if floor == 0:
+            continue
+        expectations.append(
+            gxe.ExpectColumnProportionOfNonNullValuesToBeBetween(
+                column=column, min_value=floor, meta=meta(f"completeness:{column}", COMPLETENESS)
+            )
+        )
+    return expectations
+
+
+def _ephemeral_context() -> Any:
+    """A GX context in memory, without analytics or progress bars."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _validate(center_id: str, patients: pd.DataFrame, expectations: list[Any]) -> Any:
+    """Run the expectations on the frame with GX Core; returns the suite's validation result."""
+    import great_expectations as gx
+
+    with _GX_LOCK:
+        context = _ephemeral_context()
+        batch = (
+            context.data_sources.add_pandas("spinemet")
+            .add_dataframe_asset(f"patients.{center_id}")
+            .add_batch_definition_whole_dataframe(center_id)
+        )
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=f"patients.{center_id}", expectations=expectations)
+        )
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"gate.{center_id}", data=batch, suite=suite)
+        )
+        return definition.run(batch_parameters={"dataframe": patients}, result_format="SUMMARY")
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able copy of an observed value (GX returns numpy scalars)."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _check_from_gx(outcome: Any) -> dict[str, Any]:
+    """Translate one GX expectation result into the gate's check record."""
+    config = outcome.expectation_config
+    kwargs, name = config.kwargs, config.meta["check"]
+    observed: Any
+    threshold: Any
+    if "column_set" in kwargs:
+        missing = sorted(set(kwargs["column_set"]) - set(outcome.result.get("observed_value", [])))
+        observed, threshold = missing, []
+        message = f"canonical columns missing: {missing}." if missing else "all columns present."
+    elif name == "patient_count":
+        observed = _plain(outcome.result.get("observed_value"))
+        threshold = [kwargs.get("min_value"), kwargs.get("max_value")]
+        expected = f"at most {threshold[1]}" if threshold[1] is not None else "no upper limit"
+        message = f"{observed} patients; expected at least {threshold[0]}, {expected}."
+    elif name == "unique_patient_id":
+        observed = int(outcome.result.get("unexpected_count") or 0)
+        threshold = 0
+        message = f"{observed} rows share a pseudonym with another row; expected none."
+    else:
+        observed, threshold = _plain(outcome.result.get("observed_value")), kwargs["min_value"]
+        filled = f"{observed or 0:.0%}"
+        message = f"`{kwargs['column']}` is {filled} filled; at least {threshold:.0%} expected."
+    return {
+        "name": name, "kahn_category": config.meta["kahn_category"],
+        "passed": bool(outcome.success), "observed": observed, "threshold": threshold,
+        "message": message,
+    }  # fmt: skip
+
+
+def run_quality_gate(
+    result: CenterResult, previous: pd.DataFrame | None, config: QualityConfig
+) -> GateResult:
+    """Check a center's new harmonized rows against the thresholds and its last publication.
+
+    `previous` is the center's last published partition (None for a first publication).
+    """
+    columns = dict(_canonical_columns())
+    validation = _validate(
+        result.center_id, result.patients, _expectations(columns, previous, config)
+    )
+    checks = [_check_from_gx(outcome) for outcome in validation.results]
+    checks.extend(category_shift_checks(result.patients, previous, config.category_shift))
+    checks.append(quarantine_share_check(result, config.quarantine))
+    passed = all(c["passed"] for c in checks)
+    return GateResult(result.center_id, passed, checks, validation)

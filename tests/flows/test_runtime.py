@@ -1,0 +1,67 @@
+"""Task runner choice and where the pseudonymization key comes from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.runtime import KEY_BLOCK, make_task_runner, settings_from_parameters, with_key
+from spinemet_etl.errors import ConfigError
+from spinemet_etl.settings import DEVELOPMENT_KEY, Settings
+
+
+@pytest.mark.parametrize(
+    ("settings", "runner"),
+    [(Settings(), "ThreadPoolTaskRunner"), (Settings(task_runner="dask"), "DaskTaskRunner")],
+    ids=["default-threads", "dask"],
+)
+def test_make_task_runner(settings: Settings, runner: str) -> None:
+    assert type(make_task_runner(settings)).__name__ == runner
+
+
+def test_unknown_task_runner_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="`ray` is unknown"):
+        make_task_runner(Settings(task_runner="ray"))
+
+
+def test_default_runner_is_prefects_thread_pool() -> None:
+    assert isinstance(make_task_runner(Settings()), ThreadPoolTaskRunner)
+
+
+@flow
+def key_of(landing: str) -> tuple[str, str]:
+    settings = with_key(settings_from_parameters(landing=landing))
+    return settings.pseudonym_key, str(settings.landing)
+
+
+@pytest.fixture
+def secret_block(prefect_harness: None) -> Iterator[str]:
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    Secret(value=SecretStr("block-key-for-tests")).save(KEY_BLOCK, overwrite=True)
+    yield "block-key-for-tests"
+    Secret.delete(KEY_BLOCK)
+
+
+def test_key_from_the_secret_block_when_the_environment_has_none(
+    secret_block: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SPINEMET_PSEUDONYM_KEY", raising=False)
+    assert key_of("landing") == (secret_block, "landing")
+
+
+def test_environment_key_beats_the_secret_block(
+    secret_block: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPINEMET_PSEUDONYM_KEY", "env-key-for-tests")
+    assert key_of("landing")[0] == "env-key-for-tests"
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_development_key_without_environment_or_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPINEMET_PSEUDONYM_KEY", raising=False)
+    assert key_of("landing")[0] == DEVELOPMENT_KEY

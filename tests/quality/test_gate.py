@@ -1,0 +1,141 @@
+"""The data-quality gate: each check on tiny frames, and the Data Docs site."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from spinemet_etl.errors import ConfigError
+from spinemet_etl.quality.checks import total_variation_distance
+from spinemet_etl.quality.config import load_quality_config
+from spinemet_etl.quality.docs import build_data_docs
+from spinemet_etl.quality.gate import QualityConfig, run_quality_gate
+from spinemet_etl.results import CenterResult, FileStats
+
+CONFIG = load_quality_config(None)
+BASE_ROW = {
+    "center_id": "boston", "source_file": "export.csv", "source_sha256": "a" * 64,
+    "run_id": "r1", "sex": "female", "age_at_surgery_years": 61.0,
+    "primary_tumor": "breast", "kps_preop": 70, "ecog_preop": 1, "asa_class": 2,
+    "anesthetic_risk": "low", "vertebral_mets_n": 1, "extraspinal_bone_mets_n": 0,
+    "visceral_mets": "none", "frankel_preop": "D", "vas_pain_preop": 7.0,
+    "pathological_fracture": False, "sins_total": 8, "escc_grade": "1a",
+    "surgery_date": pd.Timestamp("2004-03-01"), "procedure": "palliative",
+    "intraop_death": False, "frankel_postop": "E", "vas_pain_postop": 2.0,
+    "local_recurrence": False, "local_recurrence_date": pd.NaT, "vital_status": "alive",
+    "death_date": pd.NaT, "last_contact_date": pd.Timestamp("2005-03-01"),
+    "os_months": 12.0, "os_event": False, "lc_months": 12.0, "lc_event": False,
+    "tokuhashi_revised": 9, "tomita": 4,
+}  # fmt: skip
+
+
+def patients(n: int, **columns: list[object]) -> pd.DataFrame:
+    """n canonical rows with distinct pseudonyms; `columns` replaces whole columns."""
+    frame = pd.DataFrame([BASE_ROW] * n)
+    frame.insert(1, "patient_id", [f"{i:032x}" for i in range(n)])
+    frame.insert(4, "source_row", pd.Series(range(1, n + 1), dtype="Int64"))
+    for name, values in columns.items():
+        frame[name] = pd.Series(values, dtype=object)
+    return frame
+
+
+def center(frame: pd.DataFrame, quarantined: int = 0) -> CenterResult:
+    stats = FileStats("export.csv", 10, "a" * 64, len(frame) + quarantined, len(frame), quarantined)
+    return CenterResult("boston", frame, pd.DataFrame(), [stats])
+
+
+def failed(result_checks: list[dict[str, object]]) -> set[str]:
+    return {str(c["name"]) for c in result_checks if not c["passed"]}
+
+
+def test_steady_center_passes_every_check() -> None:
+    gate = run_quality_gate(center(patients(30)), patients(28), CONFIG)
+    assert gate.passed, failed(gate.checks)
+    assert {c["kahn_category"] for c in gate.checks} == {
+        "conformance", "completeness", "plausibility"
+    }  # fmt: skip
+
+
+def test_first_publication_passes_without_previous() -> None:
+    assert run_quality_gate(center(patients(3)), None, CONFIG).passed
+
+
+@pytest.mark.parametrize(
+    ("new", "previous", "quarantined", "column_values", "failing"),
+    [
+        (12, 30, 0, {}, {"patient_count"}),
+        (30, 30, 0, {"age_at_surgery_years": [None] * 30}, {"completeness:age_at_surgery_years"}),
+        (30, 30, 0, {"vas_pain_postop": [None] * 30}, {"completeness:vas_pain_postop"}),
+        (30, 30, 0, {"patient_id": ["0" * 32] * 30}, {"unique_patient_id"}),
+        (30, 30, 0, {"sex": ["male"] * 30}, {"category_shift:sex"}),
+        (30, 30, 10, {}, {"quarantine_share"}),
+    ],
+    ids=["60pct-drop", "required-emptied", "usually-filled-emptied", "duplicate-pseudonyms",
+         "category-shift", "quarantine-share"],
+)  # fmt: skip
+def test_each_check_fails_on_its_problem(
+    new: int, previous: int, quarantined: int, column_values: dict, failing: set[str]
+) -> None:
+    gate = run_quality_gate(
+        center(patients(new, **column_values), quarantined), patients(previous), CONFIG
+    )
+    assert not gate.passed
+    assert failed(gate.checks) == failing
+
+
+def test_check_records_carry_observed_and_threshold() -> None:
+    gate = run_quality_gate(center(patients(12)), patients(30), CONFIG)
+    count = next(c for c in gate.checks if c["name"] == "patient_count")
+    assert (count["observed"], count["threshold"]) == (12, [21, 90])
+    assert count["message"].endswith(".")
+
+
+def test_total_variation_distance_by_hand() -> None:
+    old = pd.Series(["a", "a", "b", "b"])
+    new = pd.Series(["a", "a", "a", None])
+    # old: a .5, b .5; new: a .75, missing .25 -> (.25 + .5 + .25) / 2
+    assert total_variation_distance(new, old) == pytest.approx(0.5)
+
+
+def test_partial_config_file_overrides_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "quality.yaml"
+    path.write_text("patient_count:\n  min_ratio: 0.3\n", encoding="utf-8")
+    config = load_quality_config(path)
+    assert config.patient_count.min_ratio == 0.3
+    assert config.quarantine == CONFIG.quarantine
+    assert run_quality_gate(center(patients(12)), patients(30), config).passed
+
+
+@pytest.mark.parametrize(
+    "text", ["quarantine:\n  max_share: 2\n", "patient_count: [1\n", "bogus: 1\n"],
+    ids=["out-of-range", "bad-yaml", "unknown-key"],
+)  # fmt: skip
+def test_bad_config_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "quality.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="quality config"):
+        load_quality_config(path)
+
+
+def test_gate_is_fast_per_center() -> None:
+    run_quality_gate(center(patients(5)), None, CONFIG)
+    started = time.perf_counter()
+    run_quality_gate(center(patients(300)), patients(290), CONFIG)
+    assert time.perf_counter() - started < 3.0
+
+
+def test_build_data_docs_writes_an_index(tmp_path: Path) -> None:
+    gates = [run_quality_gate(center(patients(12)), patients(30), CONFIG)]
+    index = build_data_docs(tmp_path, gates, run_id="20261126T020000Z-3f2a")
+    assert index == tmp_path / "reports" / "data_docs" / "index.html"
+    assert "patients.boston" in index.read_text(encoding="utf-8")
+    assert not (tmp_path / "harmonized").exists()
+
+
+def test_quality_config_is_frozen() -> None:
+    with pytest.raises(ValueError, match="frozen"):
+        CONFIG.quarantine.max_share = 0.9  # type: ignore[misc]
+    assert isinstance(CONFIG, QualityConfig)
