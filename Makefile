@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CODE := spinemet_etl schemas flows tests
 
 .PHONY: venv demo test lint typecheck unit bench fuzz docs clean
 
@@ -18,8 +19,8 @@ demo: venv
 	$(BIN)/spinemet demo --out demo-output
 
 lint: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: venv
 	$(BIN)/mypy

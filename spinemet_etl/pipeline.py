@@ -202,6 +202,7 @@ def _harmonize_and_publish(
             key=settings.pseudonym_key,
             settle_seconds=settings.settle_seconds,
             only_file=only_file,
+            limits=settings.read_limits,
         )
     except SpinemetError as error:
         return _kept_outcome(center_id, "failed", previous, error.as_record())

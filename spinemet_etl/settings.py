@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from spinemet_etl.errors import ConfigError
+from spinemet_etl.readers.options import ReadLimits
 
 DEVELOPMENT_KEY = "spinemet-DEVELOPMENT-KEY-not-for-real-data"
 """Used when no pseudonymization key is configured; runs say so loudly."""
@@ -46,6 +47,15 @@ class Settings:
         """SHA-256 of the key's SHA-256: identifies the key without revealing it."""
         inner = hashlib.sha256(self.pseudonym_key.encode("utf-8")).hexdigest()
         return hashlib.sha256(inner.encode("ascii")).hexdigest()
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        """The per-file size limits every reader applies."""
+        return ReadLimits(
+            max_bytes=int(self.max_file_mb * 1024 * 1024),
+            max_rows=self.max_rows,
+            max_decompression_ratio=self.max_decompression_ratio,
+        )
 
     @property
     def data_path(self) -> Path:

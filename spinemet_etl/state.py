@@ -56,7 +56,7 @@ def _regular_files(center_folder: Path) -> list[tuple[str, Path]]:
     found = [
         (path.relative_to(center_folder).as_posix(), path) for path in center_folder.rglob("*")
     ]
-    return sorted((name, path) for name, path in found if path.is_file())
+    return sorted((name, path) for name, path in found if path.is_file() and not path.is_symlink())
 
 
 def _stat_key(stat: os.stat_result) -> list[int]:

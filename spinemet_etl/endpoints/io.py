@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,11 +29,12 @@ def _pandas_dtypes() -> dict[str, object]:
     return dtypes
 
 
-def _read_partition(path: Path) -> pd.DataFrame:
+def _read_partition(path: Path) -> pa.Table:
+    """One partition as Arrow, with `center_id` (from the Hive path) as its first column."""
     center_id = path.parent.name.split("=", 1)[1]
-    frame = pq.read_table(path).to_pandas(date_as_object=False)
-    frame.insert(0, "center_id", center_id)
-    return frame
+    table = pq.read_table(path)
+    codes = pa.array(np.zeros(table.num_rows, dtype=np.int32))
+    return table.add_column(0, "center_id", pa.DictionaryArray.from_arrays(codes, [center_id]))
 
 
 def read_patients(data_root: Path) -> pd.DataFrame:
@@ -40,12 +42,18 @@ def read_patients(data_root: Path) -> pd.DataFrame:
 
     Dates come back as day-precision datetime64[ns], categories with the model's
     categories, nullable integers and booleans as Int16/Int64/boolean. Centers are read
-    in sorted order, rows in file order.
+    in sorted order, rows in file order. The partitions are joined in Arrow and
+    converted to pandas once (a pandas concat of per-center categories costs seconds
+    per million rows).
     """
     paths = sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
     columns = list(PatientsModel.to_schema().columns)
-    frames = [_read_partition(path) for path in paths]
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    if paths:
+        tables = [_read_partition(path) for path in paths]
+        joined = pa.concat_tables(tables, promote_options="permissive")
+        frame = joined.to_pandas(date_as_object=False)
+    else:
+        frame = pd.DataFrame(columns=columns)
     frame = frame.reindex(columns=columns)
     for name, dtype in _pandas_dtypes().items():
         frame[name] = _convert(frame[name], dtype)
@@ -53,7 +61,13 @@ def read_patients(data_root: Path) -> pd.DataFrame:
 
 
 def _convert(values: pd.Series, dtype: object) -> pd.Series:
-    """One column to the model's pandas dtype (categories via object, so codes follow the model)."""
+    """One column to the model's pandas dtype (categories recoded so codes follow the model).
+
+    A categorical column is recoded directly (values outside the model's categories become
+    missing, as through object); anything else goes through object first.
+    """
+    if isinstance(dtype, pd.CategoricalDtype) and isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype(dtype)
     if isinstance(dtype, pd.CategoricalDtype) or dtype is object:
         return values.astype(object).astype(dtype)  # type: ignore[arg-type]
     return values.astype(dtype)  # type: ignore[call-overload]

@@ -42,6 +42,25 @@ def _matches(landing: Path, patterns: list[str]) -> list[Path]:
     return sorted(found, key=lambda path: path.relative_to(landing).as_posix())
 
 
+def _refuse_links(center_id: str, landing: Path, paths: list[Path]) -> None:
+    """Raise before a file is opened when it, or a folder on its way, is a symbolic link.
+
+    Notes:
+        A link in a landing folder can point anywhere on the machine (another center's
+        exports, system files); the pipeline reads only what was delivered into the folder.
+    """
+    for path in paths:
+        name = path.relative_to(landing)
+        steps = [landing / Path(*name.parts[: i + 1]) for i in range(len(name.parts))]
+        if any(step.is_symlink() for step in steps):
+            raise source_error(
+                Place(center_id, name.as_posix()),
+                "the file is a symbolic link (or lies in a linked folder), which is never read",
+                "copy the export itself into the center's landing folder",
+                code="unsafe-path",
+            )
+
+
 def select_files(
     center_id: str,
     table: TableBase,
@@ -59,6 +78,7 @@ def select_files(
         table whose patterns match that file reads only it; the other tables read as usual.
     """
     matched = _matches(landing, table.files)
+    _refuse_links(center_id, landing, matched)
     ready = [path for path in matched if now.timestamp() - path.stat().st_mtime >= settle_seconds]
     names = [path.relative_to(landing).as_posix() for path in ready]
     if only_file is not None and only_file in names:

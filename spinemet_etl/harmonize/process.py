@@ -29,6 +29,7 @@ from spinemet_etl.harmonize.validate import combine_reasons, schema_reasons
 from spinemet_etl.mapping.loader import load_mapping
 from spinemet_etl.mapping.model import CenterMapping
 from spinemet_etl.pseudonym import pseudonymize
+from spinemet_etl.readers.options import ReadLimits
 from spinemet_etl.results import CenterResult, FileStats
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,14 @@ def _log_unused(center_id: str, sources: list[SourceTable]) -> None:
 
 
 def _records(
-    mapping: CenterMapping, folder: Path, selected: list[list[ExportFile]], mapping_dir: Path
+    mapping: CenterMapping,
+    selected: list[list[ExportFile]],
+    mapping_dir: Path,
+    limits: ReadLimits | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     cache: ReadCache = {}
     sources = [
-        read_table(mapping.center_id, table, exports, cache)
+        read_table(mapping.center_id, table, exports, cache, limits)
         for table, exports in zip(mapping.tables, selected, strict=True)
     ]
     _log_unused(mapping.center_id, sources)
@@ -144,18 +148,20 @@ def process_center(
     settle_seconds: float = 0.0,
     only_file: str | None = None,
     now: datetime | None = None,
+    limits: ReadLimits | None = None,
 ) -> CenterResult:
     """Harmonize one center's exports into canonical patients and quarantined rows.
 
     `landing_dir` is the center's landing folder (or the landing root holding it).
     Raises MappingError for a broken mapping file and SourceError for a center-level
-    problem; a bad row never raises, it is quarantined with its reasons.
+    problem; a bad row never raises, it is quarantined with its reasons. `limits` (the
+    run's size limits) apply to every file unless the mapping file sets its own.
     """
     mapping = load_mapping(mapping_path)
     folder = center_folder(landing_dir, mapping.center_id)
     selected = _select(mapping, folder, settle_seconds, only_file, now or datetime.now(UTC))
     files = {export.name: export for exports in selected for export in exports}
-    records, parsed = _records(mapping, folder, selected, mapping_path.parent)
+    records, parsed = _records(mapping, selected, mapping_path.parent, limits)
     frame, extra = _canonical(records, mapping.center_id, files, run_id, key)
     reasons = combine_reasons(
         pd.concat([parsed, *extra], ignore_index=True), schema_reasons(frame), frame

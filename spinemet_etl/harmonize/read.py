@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,7 @@ from spinemet_etl.harmonize.files import ExportFile
 from spinemet_etl.mapping.model import TableBase
 from spinemet_etl.mapping.rules import column_specs
 from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
+from spinemet_etl.readers.options import ReadLimits, with_limits
 from spinemet_etl.readers.redcap import BASE_TABLE
 from spinemet_etl.readers.registry import reader_for
 
@@ -64,8 +65,16 @@ def _pick(raw_tables: list[RawTable], table: TableBase, place: Place) -> RawTabl
     )
 
 
-def _read_raw(center_id: str, table: TableBase, export: ExportFile, cache: ReadCache) -> RawTable:
+def _read_raw(
+    center_id: str,
+    table: TableBase,
+    export: ExportFile,
+    cache: ReadCache,
+    limits: ReadLimits | None,
+) -> RawTable:
     options = table.read
+    if limits is not None:
+        options = with_limits(options, **asdict(limits))
     sheet = getattr(table, "sheet", None)
     if sheet is not None:
         options = options.model_copy(update={"sheets": [sheet]})
@@ -113,13 +122,17 @@ def _check_columns(center_id: str, table: TableBase, raw: RawTable, export: Expo
 
 
 def read_table(
-    center_id: str, table: TableBase, exports: list[ExportFile], cache: ReadCache
+    center_id: str,
+    table: TableBase,
+    exports: list[ExportFile],
+    cache: ReadCache,
+    limits: ReadLimits | None = None,
 ) -> SourceTable:
     """The table's rows from every selected file, identifiers dropped right after reading."""
     frames: list[pd.DataFrame] = []
     result = SourceTable(table, pd.DataFrame())
     for export in exports:
-        raw = _read_raw(center_id, table, export, cache)
+        raw = _read_raw(center_id, table, export, cache, limits)
         frame = raw.frame.drop(columns=[c for c in table.identifiers if c in raw.frame.columns])
         _check_columns(center_id, table, raw, export)
         result.present[export.name] = [c for c in frame.columns if c not in PROVENANCE_COLUMNS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -237,6 +238,20 @@ class TableBase(StrictModel):
     files: OneOrMany = Field(
         min_length=1, description="Glob patterns relative to the center's landing folder."
     )
+
+    @field_validator("files")
+    @classmethod
+    def _inside_the_landing_folder(cls, patterns: list[str]) -> list[str]:
+        """A pattern may not leave the center's landing folder (no absolute path, no `..`)."""
+        for pattern in patterns:
+            path = PurePosixPath(pattern)
+            if path.is_absolute() or ".." in path.parts or "\\" in pattern:
+                raise ValueError(
+                    f"`{pattern}` leaves the center's landing folder; write a pattern "
+                    "relative to it, without `..`"
+                )
+        return patterns
+
     pick: Literal["all", "latest"] = Field(
         default="all",
         description="`all` matched files (incremental exports) or only the `latest` by name.",

@@ -18,7 +18,20 @@ OptionsT = TypeVar("OptionsT", bound=ReaderOptions)
 
 
 def check_file(path: Path, place: Place, options: ReaderOptions) -> int:
-    """The file's size in bytes, after checking it exists, is not empty and is not too large."""
+    """The file's size in bytes, after checking it is a regular file, not empty, not too large.
+
+    Notes:
+        A symbolic link is refused, never followed: a link in a landing folder can point
+        at any file the pipeline's account may read (another center's exports, system
+        files), and the center's folder is the only thing the mapping file vouches for.
+    """
+    if path.is_symlink():
+        raise source_error(
+            place,
+            "the file is a symbolic link, and links are never followed",
+            "put the export file itself in the center's landing folder",
+            code="unsafe-path",
+        )
     if not path.is_file():
         raise source_error(
             place,

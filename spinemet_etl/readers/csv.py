@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,17 @@ from spinemet_etl.readers.common import (
     drop_trailing_blank,
 )
 from spinemet_etl.readers.options import CsvOptions
+
+MAX_LINE_BYTES = 8 * 1024 * 1024
+"""Refuse a physical line longer than this: no export has one, and parsing it costs memory."""
+_CHUNK_BYTES = 1024 * 1024
+_SINGLE_BYTE_ENCODINGS = frozenset(
+    {"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "mac_roman"}
+    | {f"iso8859_{n}" for n in range(1, 17)}
+)
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -133,6 +145,60 @@ def check_complete(text: str, header: list[str], data: list[list[str]], place: P
         )
 
 
+def check_line_lengths(path: Path, place: Place, limit: int = MAX_LINE_BYTES) -> None:
+    """Refuse a file with a physical line longer than `limit` bytes, reading 1 MiB at a time.
+
+    Runs before the file is read whole, so a single huge line (a binary file, a missing
+    line break, an attack) costs a bounded amount of memory.
+    """
+    current, line = 0, 1
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
+            parts = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            for index, part in enumerate(parts):
+                current = current + len(part) if index == 0 else len(part)
+                if current > limit:
+                    raise source_error(
+                        Place(place.center_id, place.file, line=line),
+                        f"the line is longer than {limit} bytes",
+                        "check that the file is a CSV export with line breaks, not a binary "
+                        "or damaged file",
+                        code="line-too-long",
+                    )
+                line += index < len(parts) - 1
+
+
+def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
+    """Refuse UTF-8 text in a file declared in a single-byte encoding such as cp1252.
+
+    Notes:
+        Decoding UTF-8 bytes as cp1252 never fails, it silently turns `Müller` into
+        `MÃ¼ller`. A valid UTF-8 multi-byte sequence is almost never meaningful cp1252
+        text, so its presence means the file (or part of it, when an export was pasted
+        together from two systems) is UTF-8; the line of the first one is named.
+    """
+    if data.startswith(tuple(bom for bom, _ in _BOMS)):
+        return  # a byte-order mark names the encoding (decode_text)
+    if codecs.lookup(encoding).name.replace("-", "_") not in _SINGLE_BYTE_ENCODINGS:
+        return
+    found = _UTF8_MULTIBYTE.search(data)
+    if found is None:
+        return
+    try:
+        data.decode("utf-8")
+        problem = f"the file is UTF-8 text, not {encoding}"
+        todo = "set `encoding: utf-8` in the mapping file's source options"
+    except UnicodeDecodeError:
+        problem = f"the file mixes UTF-8 and {encoding} text"
+        todo = "ask the center to export the whole file in one encoding"
+    raise source_error(
+        Place(place.center_id, place.file, line=data.count(b"\n", 0, found.start()) + 1),
+        problem,
+        todo,
+        code="encoding-error",
+    )
+
+
 @dataclass(frozen=True)
 class CsvReader:
     """Reads a CSV or TSV export into one RawTable named after the file's stem."""
@@ -144,7 +210,10 @@ class CsvReader:
         opts = coerce_options(options, self.options_model)
         place = Place(self.center_id, relative_name)
         check_file(path, place, opts)
-        text = decode_text(path.read_bytes(), opts.encoding, place)
+        check_line_lengths(path, place)
+        raw = path.read_bytes()
+        check_single_encoding(raw, opts.encoding, place)
+        text = decode_text(raw, opts.encoding, place)
         rows, lines = parse_rows(text, opts, place)
         header, data = split_header(rows, opts, place)
         check_widths(header, data, lines[len(rows) - len(data) :], place)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -182,3 +183,32 @@ OPTIONS_FOR_KIND: dict[str, type[ReaderOptions]] = {
 def parse_options(kind: str, raw: dict[str, Any] | None) -> ReaderOptions:
     """Validate a mapping file's options for a kind (raises KeyError for an unknown kind)."""
     return OPTIONS_FOR_KIND[kind].model_validate(raw or {})
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The run's size limits (from settings) that every reader applies to every file."""
+
+    max_bytes: int
+    max_rows: int
+    max_decompression_ratio: float
+
+
+def with_limits(
+    options: ReaderOptions, *, max_bytes: int, max_rows: int, max_decompression_ratio: float
+) -> ReaderOptions:
+    """The options with the run's size limits (settings), except those the mapping file set.
+
+    A limit written in a center's mapping file wins: it is a decision about that center.
+    """
+    limits: dict[str, Any] = {
+        "max_bytes": max_bytes,
+        "max_rows": max_rows,
+        "max_decompression_ratio": max_decompression_ratio,
+    }
+    update = {
+        name: value
+        for name, value in limits.items()
+        if name in type(options).model_fields and name not in options.model_fields_set
+    }
+    return options.model_copy(update=update)

@@ -1,4 +1,8 @@
-"""Reader for Office Open XML workbooks (.xlsx): typed cell values, one RawTable per sheet."""
+"""Reader for Office Open XML workbooks (.xlsx): typed cell values, one RawTable per sheet.
+
+openpyxl parses every part with defusedxml when it is installed (it is a dependency): a
+DTD or entity declaration in any part is refused instead of expanded.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from defusedxml import DefusedXmlException
 
 from spinemet_etl.errors import Place, SourceError, source_error
 from spinemet_etl.readers.base import RawTable
@@ -100,7 +106,26 @@ def _library_errors_as_source_errors(place: Place) -> Iterator[None]:
     except SourceError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        if _refused_xml(exc):
+            raise source_error(
+                place,
+                "a part of the workbook declares XML entities, which are refused "
+                "(an XML bomb or an external reference)",
+                "ask the center to save the workbook again from Excel",
+                code="unsafe-workbook",
+            ) from None
         raise wrap_unexpected(place, exc, "an .xlsx workbook", code="not-a-workbook") from None
+
+
+def _refused_xml(exc: BaseException | None) -> bool:
+    """True when defusedxml refused a part, also when openpyxl re-raised it as another error."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def merged_ranges(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, int]]:

@@ -1,0 +1,142 @@
+"""SIGKILL the pipeline at many points while readers keep reading: nothing broken is ever seen."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from spinemet_etl.dataset import partition_file
+from spinemet_etl.publish import staging_root
+from spinemet_etl.synth import write_consortium
+from tests.reliability.helpers import REPO, Driver, copy_centers
+from tests.reliability.partition_reader import COLUMNS, digest, read_pyarrow
+
+CENTER_IDS = ["boston", "rotterdam"]
+"""A CSV and an SPSS center: two readers, two publishes per run, about a second a run."""
+
+STEP_KILLS = [
+    ("cleanup", 1),
+    *[("read", n) for n in (1, 2)],
+    *[("harmonize", n) for n in (1, 2)],
+    *[("write", n) for n in (1, 2, 3, 4)],
+    *[("publish", n) for n in (1, 2, 3, 4)],
+    *[("state", n) for n in (1, 2)],
+    ("manifest", 1),
+]
+"""Right after each step of each center: 17 distinct points of a two-center run."""
+
+MIN_KILLS = 30
+BUDGET_SECONDS = 150
+
+
+def _flags(landing: Path, centers: Path, data: Path) -> dict[str, Any]:
+    return {
+        "landing": str(landing),
+        "centers_dir": str(centers),
+        "data": str(data),
+        "centers": CENTER_IDS,
+    }
+
+
+def _run_to_end(driver: Driver, flags: dict[str, Any], result: Path, force: bool) -> float:
+    started = time.monotonic()
+    pid = driver.ask(op="run", flags=flags, force=force, result=str(result))["pid"]
+    assert driver.ask(op="wait", pid=pid) == {"exit": 0}
+    outcome = json.loads(result.read_text())
+    assert outcome["status"] == "ok", outcome
+    return time.monotonic() - started
+
+
+def _versions(clean_roots: list[Path]) -> dict[str, dict[str, list[list[Any]]]]:
+    """Every complete published version of each partition: the clean runs' contents."""
+    versions: dict[str, dict[str, list[list[Any]]]] = {table: {} for table in COLUMNS}
+    for root in clean_roots:
+        for table in COLUMNS:
+            for center_id, rows in read_pyarrow(root, table).items():
+                versions[table].setdefault(center_id, []).append(digest(rows))
+    return versions
+
+
+def _tables_without_run_id(data: Path) -> dict[tuple[str, str], Any]:
+    tables = {}
+    for area in ("patients", "quarantine"):
+        for center_id in CENTER_IDS:
+            table = pq.read_table(partition_file(data, area, center_id))
+            tables[(area, center_id)] = table.drop_columns(["run_id"]).replace_schema_metadata()
+    return tables
+
+
+def _kill_plan(seed: int, run_seconds: float) -> list[tuple[str, Any]]:
+    rng = random.Random(seed)
+    count = MIN_KILLS - len(STEP_KILLS) + 4  # a few spare: a random kill may come too late
+    randoms = [("delay", rng.uniform(0.02, run_seconds)) for _ in range(count)]
+    steps: list[tuple[str, Any]] = [("step", step) for step in STEP_KILLS]
+    plan = steps + randoms
+    rng.shuffle(plan)
+    return plan
+
+
+def _killed_run(driver: Driver, flags: dict[str, Any], how: tuple[str, Any], result: Path) -> bool:
+    """Start one run and SIGKILL it at the planned point; True when it really was killed."""
+    if how[0] == "step":
+        step, nth = how[1]
+        pid = driver.ask(
+            op="run", flags=flags, force=True, result=str(result), hook={"step": step, "nth": nth}
+        )["pid"]
+        ended = driver.ask(op="wait", pid=pid, timeout=60)
+    else:
+        pid = driver.ask(op="run", flags=flags, force=True, result=str(result))["pid"]
+        time.sleep(how[1])
+        ended = driver.ask(op="kill", pid=pid)
+    return ended.get("signal") == 9
+
+
+@pytest.mark.slow
+def test_killed_runs_never_show_readers_a_broken_partition(driver: Driver, tmp_path: Path) -> None:
+    centers = copy_centers(tmp_path / "centers", CENTER_IDS)
+    landings = [tmp_path / "landing_a", tmp_path / "landing_b"]
+    write_consortium(landings[0], n_patients=30, seed=5, dirt_rate=0.4)
+    write_consortium(landings[1], n_patients=48, seed=6, dirt_rate=0.4)
+    clean = [tmp_path / "clean_a", tmp_path / "clean_b"]
+    seconds = [
+        _run_to_end(driver, _flags(landing, centers, root), tmp_path / "clean.json", force=False)
+        for landing, root in zip(landings, clean, strict=True)
+    ]
+    versions = _versions(clean)
+    assert all(len(set(map(tuple, v))) == 2 for t in versions.values() for v in t.values())
+    data = tmp_path / "data"
+    _run_to_end(driver, _flags(landings[0], centers, data), tmp_path / "first.json", force=False)
+    expected = tmp_path / "expected.json"
+    expected.write_text(json.dumps(versions))
+    stop, summary = tmp_path / "stop", tmp_path / "summary.json"
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.partition_reader",
+         str(data), str(expected), str(stop), str(summary)],
+        cwd=REPO,
+    )  # fmt: skip
+    kills, started = 0, time.monotonic()
+    try:
+        for number, how in enumerate(_kill_plan(20100, max(seconds))):
+            flags = _flags(landings[number % 2], centers, data)
+            kills += _killed_run(driver, flags, how, tmp_path / f"run{number}.json")
+            if time.monotonic() - started > BUDGET_SECONDS:
+                break
+    finally:
+        stop.write_text("stop")
+        reader.wait(timeout=60)
+    read = json.loads(summary.read_text())
+    assert read["failures"] == []
+    assert not any(line.startswith("pyarrow ") for line in read["retried"]), read["retried"]
+    assert all(read["reads"][engine] >= 10 for engine in ("pyarrow", "duckdb", "polars")), read
+    assert kills >= MIN_KILLS
+    _run_to_end(driver, _flags(landings[0], centers, data), tmp_path / "last.json", force=False)
+    assert _tables_without_run_id(data) == _tables_without_run_id(clean[0])
+    assert [p for p in staging_root(data).rglob("*") if not p.is_dir()] == []
