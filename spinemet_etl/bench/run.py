@@ -1,0 +1,146 @@
+"""One bench run: the floor, the pipeline's runs and the report, side by side on the same files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import spinemet_etl
+from spinemet_etl.bench.consortium import cached_consortium, write_mapping_sets
+from spinemet_etl.bench.measure import Timing, machine_facts, require_success, run_timed
+
+BENCH_KEY = "spinemet-bench-key-synthetic-data-only"
+"""Pseudonymization key of the bench's runs (synthetic data only; silences the dev-key warning)."""
+RUN_NEEDS_ATTENTION = 1
+"""`spinemet run` exits 1 when a center is held; the synthetic dirt may do that, it still ran."""
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to benchmark and where to work."""
+
+    patients: int
+    centers: int
+    seed: int
+    work: Path
+    keep: bool = False
+    workers: int = 2
+
+
+def repo_root() -> Path:
+    """The repository holding the package (the demo mapping files and `bench/`)."""
+    return Path(spinemet_etl.__file__).resolve().parents[1]
+
+
+def _spinemet(*args: str) -> list[str]:
+    script = Path(sys.executable).with_name("spinemet")
+    if script.is_file():
+        return [str(script), *args]
+    return [sys.executable, "-c", "from spinemet_etl.cli import main; main()", *args]
+
+
+def _child_env(work: Path) -> dict[str, str]:
+    """The environment of every timed child: its own Prefect home and the bench key."""
+    env = dict(os.environ)
+    env["PREFECT_HOME"] = str(work / "prefect-home")
+    env["SPINEMET_PSEUDONYM_KEY"] = BENCH_KEY
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo_root()), env.get("PYTHONPATH")]))
+    return env
+
+
+class _Steps:
+    """Runs and checks the timed steps of one bench run, logging each to `<work>/logs/`."""
+
+    def __init__(self, work: Path) -> None:
+        self.logs = work / "logs"
+        self.env = _child_env(work)
+
+    def run(self, name: str, command: list[str], allowed: tuple[int, ...] = (0,)) -> Timing:
+        log = self.logs / f"{name}.log"
+        timing = run_timed(command, log, self.env)
+        require_success(timing, name, log, allowed)
+        return timing
+
+    def pipeline(self, name: str, landing: Path, centers: Path, data: Path, *flags: str) -> Timing:
+        args = ["run", "--landing", str(landing), "--centers", str(centers), "--data", str(data)]
+        return self.run(name, _spinemet(*args, *flags), (0, RUN_NEEDS_ATTENTION))
+
+
+def _rows(log: Path) -> int:
+    return int(log.read_text(encoding="utf-8").split()[-1])
+
+
+def measure(config: BenchConfig) -> dict[str, Any]:
+    """Generate (or reuse) the consortium, time every step, and return the results' keys."""
+    landing, _ = cached_consortium(
+        config.work, centers=config.centers, patients=config.patients,
+        seed=config.seed, workers=config.workers,
+    )  # fmt: skip
+    scratch = config.work / f"run-c{config.centers}-p{config.patients}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    sets = write_mapping_sets(landing, repo_root() / "centers", scratch / "centers")
+    data, steps = scratch / "data", _Steps(scratch)
+    baseline_cmd = [sys.executable, "-m", "spinemet_etl.bench.baseline", str(landing)]
+    baseline = steps.run("baseline", [*baseline_cmd, str(scratch / "baseline")])
+    empty_cmd = [sys.executable, str(repo_root() / "bench" / "empty_flow.py")]
+    steps.run("empty_flow_warmup", empty_cmd)
+    empty = steps.run("empty_flow", empty_cmd)
+    ingest = steps.pipeline("ingest_csv", landing, sets["csv"], data, "--full-refresh")
+    excel = steps.pipeline("ingest_excel", landing, sets["excel"], data, "--full-refresh")
+    spss = steps.pipeline("ingest_spss", landing, sets["spss"], data, "--full-refresh")
+    noop = steps.pipeline("noop", landing, sets["all"], data)
+    report = steps.run("report", _spinemet("report", "--data", str(data)))
+    results = results_record(
+        baseline=baseline, ingest=ingest, excel=excel, spss=spss, empty=empty,
+        noop=noop, report=report, rows=_rows(steps.logs / "baseline.log"), config=config,
+    )  # fmt: skip
+    if not config.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return results
+
+
+def _seconds(timing: Timing) -> float:
+    return round(timing.seconds, 3)
+
+
+def results_record(
+    *,
+    baseline: Timing,
+    ingest: Timing,
+    excel: Timing,
+    spss: Timing,
+    empty: Timing,
+    noop: Timing,
+    report: Timing,
+    rows: int,
+    config: BenchConfig,
+) -> dict[str, Any]:
+    """The content of `bench/results.json`.
+
+    `rows` counts the data rows of the CSV exports (what the floor converts and the
+    CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
+    noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process.
+    """
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": spinemet_etl.__version__,
+        "machine": machine_facts(),
+        "patients": config.patients,
+        "centers": config.centers,
+        "rows": rows,
+        "baseline_s": _seconds(baseline),
+        "ingest_s": _seconds(ingest),
+        "ingest_excel_s": _seconds(excel),
+        "ingest_spss_s": _seconds(spss),
+        "empty_flow_s": _seconds(empty),
+        "noop_s": _seconds(noop),
+        "report_s": _seconds(report),
+        "peak_rss_mb": round(ingest.peak_rss_mb, 1),
+        "ingest_ratio": _seconds(ingest) / _seconds(baseline),
+        "noop_ratio": _seconds(noop) / _seconds(empty),
+    }

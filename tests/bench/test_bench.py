@@ -1,0 +1,112 @@
+"""The bench: its pieces on tiny inputs, and one small end-to-end run (keys and ratios only)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from spinemet_etl.bench.baseline import convert_csv_exports
+from spinemet_etl.bench.cli import format_table, main
+from spinemet_etl.bench.consortium import _split_by_size, template_of, write_mapping_sets
+from spinemet_etl.bench.measure import Timing, run_timed
+from spinemet_etl.bench.run import BenchConfig, repo_root, results_record
+from spinemet_etl.synth.consortium import CenterPlan
+
+RESULT_KEYS = {
+    "date", "package_version", "machine", "patients", "centers", "rows",
+    "baseline_s", "ingest_s", "ingest_excel_s", "ingest_spss_s", "empty_flow_s",
+    "noop_s", "report_s", "peak_rss_mb", "ingest_ratio", "noop_ratio",
+}  # fmt: skip
+MACHINE_KEYS = {"cores", "memory_gib", "cpu_model", "python", "os"}
+
+
+@pytest.mark.parametrize(
+    ("center_id", "template"),
+    [("boston", "boston"), ("boston_11", "boston"), ("bologna_07", "bologna")],
+    ids=["template", "clone", "clone-low-number"],
+)
+def test_template_of(center_id: str, template: str) -> None:
+    assert template_of(center_id) == template
+
+
+def test_split_by_size_balances_patients() -> None:
+    plans = [CenterPlan(f"c{i}", "boston", i, size) for i, size in enumerate([50, 40, 30, 20])]
+    groups = _split_by_size(plans, 2)
+    assert sorted(sum(p.patients for p in group) for group in groups) == [70, 70]
+
+
+def test_write_mapping_sets_replaces_the_center_id(tmp_path: Path) -> None:
+    for center_id in ("boston", "boston_11", "lyon", "rotterdam_09"):
+        (tmp_path / "landing" / center_id).mkdir(parents=True)
+    sets = write_mapping_sets(tmp_path / "landing", repo_root() / "centers", tmp_path / "sets")
+    assert sorted(p.name for p in sets["csv"].glob("*.yaml")) == ["boston.yaml", "boston_11.yaml"]
+    assert [p.name for p in sets["spss"].glob("*.yaml")] == ["rotterdam_09.yaml"]
+    assert len(list(sets["all"].glob("*.yaml"))) == 4
+    clone = (sets["csv"] / "boston_11.yaml").read_text(encoding="utf-8")
+    assert "\ncenter_id: boston_11\n" in clone
+    assert (sets["excel"] / "vocabularies" / "sex.yaml").is_file()
+
+
+def test_baseline_converts_comma_and_semicolon_exports(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    (landing / "boston").mkdir(parents=True)
+    (landing / "muenchen").mkdir()
+    (landing / "boston" / "a.csv").write_text("id,age\n1,50\n2,61\n", encoding="utf-8")
+    (landing / "muenchen" / "b.csv").write_bytes("Nr;Primärtumor\n1;Schilddrüse\n".encode("cp1252"))
+    assert convert_csv_exports(landing, tmp_path / "out") == 3
+    assert (tmp_path / "out" / "muenchen" / "b.parquet").is_file()
+
+
+def test_run_timed_reports_the_childs_peak_memory(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-c",
+        "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096])",
+    ]
+    timing = run_timed(command, tmp_path / "child.log")
+    assert timing.returncode == 0
+    assert 200 <= timing.peak_rss_mb < 400
+
+
+def _timing(seconds: float) -> Timing:
+    return Timing(seconds=seconds, peak_rss_mb=123.4, returncode=0)
+
+
+def test_results_record_ratios() -> None:
+    config = BenchConfig(patients=100, centers=6, seed=1, work=Path("unused"))
+    record = results_record(
+        baseline=_timing(2.0), ingest=_timing(7.0), excel=_timing(1.0), spss=_timing(1.0),
+        empty=_timing(4.0), noop=_timing(5.0), report=_timing(3.0), rows=10, config=config,
+    )  # fmt: skip
+    assert set(record) == RESULT_KEYS
+    assert record["ingest_ratio"] == 3.5
+    assert record["noop_ratio"] == 1.25
+    assert record["peak_rss_mb"] == 123.4
+
+
+def test_format_table_has_a_line_per_key() -> None:
+    config = BenchConfig(patients=1000, centers=6, seed=1, work=Path("unused"))
+    record = results_record(
+        baseline=_timing(1.0), ingest=_timing(2.0), excel=_timing(1.0), spss=_timing(1.0),
+        empty=_timing(1.0), noop=_timing(1.0), report=_timing(1.0), rows=10, config=config,
+    )  # fmt: skip
+    table = format_table([record]).splitlines()
+    assert "1,000 patients" in table[0]
+    assert any(line.startswith("ingest_ratio") and line.endswith("2.00") for line in table)
+
+
+@pytest.mark.slow
+def test_bench_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    main(["--patients", "20000", "--centers", "6", "--work", str(tmp_path), "--out", str(out)])
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert set(results) == RESULT_KEYS
+    assert set(results["machine"]) == MACHINE_KEYS
+    assert results["patients"] == 20000
+    assert results["rows"] >= 20000
+    assert results["ingest_ratio"] == pytest.approx(results["ingest_s"] / results["baseline_s"])
+    assert results["noop_ratio"] == pytest.approx(results["noop_s"] / results["empty_flow_s"])
+    assert all(results[key] > 0 for key in RESULT_KEYS - {"date", "package_version", "machine"})
