@@ -20,10 +20,21 @@ DAYS_PER_UNIT: dict[str, float] = {
 DERIVED_COLUMNS = ("os_months", "os_event", "lc_months", "lc_event", "tokuhashi_revised", "tomita")
 
 
+def as_dates(values: pd.Series) -> pd.Series:
+    """Values as datetime64, parsed only when they are not dates already.
+
+    pandas.to_datetime on a datetime64 column still walks it to decide on a cache.
+    """
+    if pd.api.types.is_datetime64_dtype(values):
+        return values
+    return pd.to_datetime(values)
+
+
 def _days_between(start: pd.Series, end: pd.Series) -> pd.Series:
     """Whole days from start to end as float64 (NaN where either date is missing)."""
-    elapsed = pd.to_datetime(end) - pd.to_datetime(start)
-    return (elapsed / pd.Timedelta(days=1)).astype("float64")
+    elapsed = as_dates(end) - as_dates(start)
+    days = elapsed.to_numpy(dtype="timedelta64[ns]") / np.timedelta64(1, "D")
+    return pd.Series(days, index=elapsed.index, name=elapsed.name, dtype="float64")
 
 
 def add_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -35,15 +46,13 @@ def add_derived_columns(df: pd.DataFrame) -> pd.DataFrame:
         recurrence flagged without a date is therefore censored at last contact
         (`lc_event` false), because its time is unknown.
     """
-    out = df.copy()
+    out = df.copy(deep=False)
     surgery = out["surgery_date"]
-    recurrence_date = pd.to_datetime(out["local_recurrence_date"])
+    recurrence_date = as_dates(out["local_recurrence_date"])
     recurred = out["local_recurrence"].astype("boolean").fillna(False).astype(bool)
-    lc_end = recurrence_date.where(
-        recurrence_date.notna(), pd.to_datetime(out["last_contact_date"])
-    )
+    lc_end = recurrence_date.where(recurrence_date.notna(), as_dates(out["last_contact_date"]))
     out["os_months"] = _days_between(surgery, out["last_contact_date"]) / DAYS_PER_MONTH
-    out["os_event"] = (out["vital_status"].astype(object) == "dead").to_numpy(dtype=bool)
+    out["os_event"] = (out["vital_status"] == "dead").to_numpy(dtype=bool)
     out["lc_months"] = _days_between(surgery, lc_end) / DAYS_PER_MONTH
     out["lc_event"] = (recurred & recurrence_date.notna()).to_numpy(dtype=bool)
     out["tokuhashi_revised"] = tokuhashi_revised(out)
@@ -70,7 +79,7 @@ def date_from_duration(surgery: pd.Series, amount: pd.Series, unit: str) -> pd.S
         raise ValueError(f"unknown duration unit {unit!r}; use one of {', '.join(DAYS_PER_UNIT)}")
     number = pd.to_numeric(amount).astype("float64")
     days = np.floor(number * DAYS_PER_UNIT[unit] + 0.5)
-    return pd.to_datetime(surgery) + pd.to_timedelta(days, unit="D")
+    return as_dates(surgery) + pd.to_timedelta(days, unit="D")
 
 
 def vas_from_0_100(values: pd.Series) -> pd.Series:
@@ -121,7 +130,7 @@ def summarize_visits(
         no recurrence column. A visit with a missing flag records nothing. Visits
         without a patient id cannot be attributed and are not summarized.
     """
-    dates = pd.to_datetime(visits[date_col])
+    dates = as_dates(visits[date_col])
     dead = _flags(visits[dead_col])
     frame = pd.DataFrame(
         {"id": visits[id_col], "date": dates, "dead": dead, "death_date": dates.where(dead)}

@@ -33,23 +33,30 @@ TOMITA_STRATEGY_CLASSES = (
 )
 
 
-def _points(values: pd.Series, table: dict[str, int]) -> pd.Series:
-    """Points per category as Float64 (NA where the value is missing or not in the table)."""
-    mapped = values.astype(object).map(table)
-    return pd.to_numeric(mapped, errors="coerce").astype("Float64")
+def _numbers(values: pd.Series) -> np.ndarray:
+    """Values as float64, NaN where missing or not a number."""
+    number = pd.to_numeric(values, errors="coerce")
+    if isinstance(number.dtype, pd.api.extensions.ExtensionDtype):
+        return number.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(number, dtype=float)
+
+
+def _points(values: pd.Series, table: dict[str, int]) -> np.ndarray:
+    """Points per category, looked up once per distinct value (NaN if missing or not in table)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lookup = np.array([*(table.get(value, np.nan) for value in uniques), np.nan], dtype=float)
+    return lookup[codes]
 
 
 Bands = Callable[[np.ndarray], list[np.ndarray]]
 """Boolean conditions on a float array, one per band, in the order of their points."""
 
 
-def _banded(values: pd.Series, bands: Bands, points: list[int]) -> pd.Series:
-    """Points of the first band a value falls in; NA where it is missing or in no band."""
-    number = pd.to_numeric(values, errors="coerce").astype("Float64")
-    filled = number.to_numpy(dtype=float, na_value=np.nan)
-    chosen = np.select(bands(filled), points, default=-1)
-    result = pd.Series(chosen, index=values.index, dtype="Float64")
-    return result.mask(number.isna() | (result < 0))
+def _banded(number: np.ndarray, bands: Bands, points: list[int]) -> np.ndarray:
+    """Points of the first band a value falls in; NaN where it is missing or in no band."""
+    chosen = np.select(bands(number), points, default=-1).astype(float)
+    chosen[np.isnan(number) | (chosen < 0)] = np.nan
+    return chosen
 
 
 def tokuhashi_revised(df: pd.DataFrame) -> pd.Series:
@@ -64,9 +71,11 @@ def tokuhashi_revised(df: pd.DataFrame) -> pd.Series:
         rejects such rows anyway.
     """
     items = [
-        _banded(df["kps_preop"], _kps_bands, [0, 1, 2]),
-        _banded(df["extraspinal_bone_mets_n"], lambda x: [x >= 3, x >= 1, x == 0], [0, 1, 2]),
-        _banded(df["vertebral_mets_n"], lambda x: [x >= 3, x == 2, x == 1], [0, 1, 2]),
+        _banded(_numbers(df["kps_preop"]), _kps_bands, [0, 1, 2]),
+        _banded(
+            _numbers(df["extraspinal_bone_mets_n"]), lambda x: [x >= 3, x >= 1, x == 0], [0, 1, 2]
+        ),
+        _banded(_numbers(df["vertebral_mets_n"]), lambda x: [x >= 3, x == 2, x == 1], [0, 1, 2]),
         _points(df["visceral_mets"], TOKUHASHI_VISCERAL_POINTS),
         _points(df["primary_tumor"], TOKUHASHI_PRIMARY_POINTS),
         _points(df["frankel_preop"], TOKUHASHI_PALSY_POINTS),
@@ -98,17 +107,12 @@ def tomita(df: pd.DataFrame) -> pd.Series:
         myeloma and lymphoma moderate, every other category (unknown primary included)
         rapid. "Removable" visceral metastases are the paper's "treatable" ones.
     """
-    primary = df["primary_tumor"].astype(object)
-    growth = pd.Series(
-        np.select(
-            [primary.isin(TOMITA_SLOW_GROWTH), primary.isin(TOMITA_MODERATE_GROWTH)], [1, 2], 4
-        ),
-        index=df.index,
-        dtype="Float64",
-    ).mask(primary.isna())
-    bones = pd.to_numeric(df["vertebral_mets_n"], errors="coerce").astype("Float64") + (
-        pd.to_numeric(df["extraspinal_bone_mets_n"], errors="coerce").astype("Float64")
+    primary = df["primary_tumor"]
+    growth = np.select(
+        [primary.isin(TOMITA_SLOW_GROWTH), primary.isin(TOMITA_MODERATE_GROWTH)], [1.0, 2.0], 4.0
     )
+    growth[primary.isna().to_numpy()] = np.nan
+    bones = _numbers(df["vertebral_mets_n"]) + _numbers(df["extraspinal_bone_mets_n"])
     items = [
         growth,
         _points(df["visceral_mets"], TOMITA_VISCERAL_POINTS),
@@ -117,9 +121,12 @@ def tomita(df: pd.DataFrame) -> pd.Series:
     return _total(items, df.index, "tomita")
 
 
-def _total(items: list[pd.Series], index: pd.Index, name: str) -> pd.Series:
-    total = pd.concat(items, axis=1).sum(axis=1, min_count=len(items), skipna=False)
-    return pd.Series(total, index=index, name=name).astype("Int16")
+def _total(items: list[np.ndarray], index: pd.Index, name: str) -> pd.Series:
+    """The items' sum per row, null when any item is (NaN propagates through the sum)."""
+    total = np.sum(items, axis=0) if items else np.zeros(len(index))
+    unknown = np.isnan(total)
+    points = np.where(unknown, 0, total).astype(np.int16)
+    return pd.Series(pd.arrays.IntegerArray(points, unknown), index=index, name=name)
 
 
 def tokuhashi_survival_class(score: pd.Series) -> pd.Series:

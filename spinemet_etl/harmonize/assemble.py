@@ -14,8 +14,13 @@ PRIVATE = ["_key", "_pid", "_file", "_row"]
 
 def _keys(values: pd.DataFrame, tag: str) -> pd.Series:
     """The join key of each row: its source id, or a key of its own when the id is missing."""
-    own = ("\x1e" + tag) + pd.Series(np.arange(len(values)), index=values.index).astype(str)
-    return values["_pid"].where(values["_pid"].notna(), own)
+    pids = values["_pid"]
+    missing = pids.isna().to_numpy()
+    if not missing.any():
+        return pids
+    keys = pids.to_numpy(dtype=object, copy=True)
+    keys[missing] = [f"\x1e{tag}{position}" for position in np.flatnonzero(missing)]
+    return pd.Series(keys, index=values.index, name=pids.name)
 
 
 def _attach(failures: pd.DataFrame, keys: pd.Series, records: pd.DataFrame) -> pd.DataFrame:

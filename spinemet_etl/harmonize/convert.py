@@ -18,6 +18,8 @@ from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import Target
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+FIRST_DAY = pd.Timestamp.min.ceil("D").to_pydatetime()
+LAST_DAY = pd.Timestamp.max.floor("D").to_pydatetime()
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
 MESSAGES = {
@@ -86,17 +88,28 @@ def _number(rule: ValueRule, value: Any) -> float:
     return number
 
 
-def _date(rule: ValueRule, value: Any) -> pd.Timestamp:
+def _date(rule: ValueRule, value: Any) -> datetime:
+    """A day as a naive datetime at midnight; out-of-range outside what pandas can hold.
+
+    Notes:
+        datetime64[ns] holds 1677-09-22 to 2262-04-11 only: a day outside it (a typo such
+        as 1020 for 2020) is quarantined as out-of-range, not left to crash the center.
+    """
     try:
         if isinstance(value, datetime | date):
-            return pd.Timestamp(value).normalize()
-        if isinstance(value, int | float | np.integer | np.floating):
+            day = pd.Timestamp(value).normalize().to_pydatetime()
+        elif isinstance(value, int | float | np.integer | np.floating):
             if not rule.excel_serial or not math.isfinite(float(value)):
                 raise Failure("unparseable-date")
-            return EXCEL_EPOCH + pd.Timedelta(days=math.floor(float(value)))
-        return pd.Timestamp(_parse_date_text(rule, text_key(value))).normalize()
-    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            day = (EXCEL_EPOCH + pd.Timedelta(days=math.floor(float(value)))).to_pydatetime()
+        else:
+            parsed = _parse_date_text(rule, text_key(value))
+            day = datetime(parsed.year, parsed.month, parsed.day)
+    except (pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta, OverflowError):
         raise Failure("out-of-range") from None
+    if not FIRST_DAY <= day.replace(tzinfo=None) <= LAST_DAY:
+        raise Failure("out-of-range")
+    return day
 
 
 def _parse_date_text(rule: ValueRule, text: str) -> datetime:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from schemas.codes import CHECK_CODES
-from spinemet_etl.derive import age_from_birth_date, date_from_duration
+from spinemet_etl.derive import age_from_birth_date, as_dates, date_from_duration
 from spinemet_etl.mapping.targets import BIRTH_DATE, TARGETS
 
 INT16_MAX = np.iinfo(np.int16).max
@@ -26,7 +26,7 @@ def _reasons(records: pd.Series, column: str, code: str, message: str) -> pd.Dat
 
 def apply_durations(records: pd.DataFrame, durations: dict[str, str]) -> pd.DataFrame:
     """Columns holding a duration since surgery become dates: surgery + round(x × d) days."""
-    out = records.copy()
+    out = records.copy(deep=False)
     for column, unit in durations.items():
         out[column] = date_from_duration(out["surgery_date"], out[column], unit)
     return out
@@ -40,7 +40,7 @@ def derive_inputs(records: pd.DataFrame) -> pd.DataFrame:
         center exports no vital status, a known death date means dead and its absence
         alive: the date alone is the center's record of death.
     """
-    out = records.copy()
+    out = records.copy(deep=False)
     if BIRTH_DATE in out:
         out["age_at_surgery_years"] = age_from_birth_date(out["surgery_date"], out[BIRTH_DATE])
         out = out.drop(columns=[BIRTH_DATE])
@@ -88,7 +88,7 @@ def too_large_empty() -> pd.DataFrame:
 
 def canonical_dtypes(records: pd.DataFrame) -> pd.DataFrame:
     """Every mapped-or-not canonical input column, in its pandas dtype (missing ones empty)."""
-    out = records.copy()
+    out = records.copy(deep=False)
     for name, target in TARGETS.items():
         if name == BIRTH_DATE:
             continue
@@ -97,7 +97,7 @@ def canonical_dtypes(records: pd.DataFrame) -> pd.DataFrame:
             dtype = pd.CategoricalDtype(list(target.categories), ordered=target.ordered)
             out[name] = values.astype(object).astype(dtype)
         elif target.kind == "date":
-            out[name] = pd.to_datetime(values).astype("datetime64[ns]").dt.normalize()
+            out[name] = as_dates(values).astype("datetime64[ns]").dt.normalize()
         elif target.kind == "int":
             out[name] = values.astype("Int64").astype("Int16")
         elif target.kind == "float":

@@ -27,6 +27,15 @@ def check(
     }
 
 
+def _shares(values: pd.Series) -> pd.Series:
+    """Each value's share of the rows, missing as `<missing>`; counted in the column's own dtype."""
+    counts = values.value_counts(dropna=False, sort=False)
+    keys = counts.index.astype(object)
+    keys = keys.where(keys.notna(), "<missing>")
+    shares = pd.Series(counts.to_numpy(), index=keys).groupby(level=0, sort=False).sum()
+    return shares[shares > 0] / max(len(values), 1)
+
+
 def total_variation_distance(current: pd.Series, previous: pd.Series) -> float:
     """Half the L1 distance between two value distributions; missing values count as a value.
 
@@ -34,9 +43,7 @@ def total_variation_distance(current: pd.Series, previous: pd.Series) -> float:
         Missing is kept as its own category so that a column turning empty also shows as
         a shift; 0 means identical distributions, 1 disjoint ones.
     """
-    new = current.astype("object").fillna("<missing>").value_counts(normalize=True)
-    old = previous.astype("object").fillna("<missing>").value_counts(normalize=True)
-    new, old = new.align(old, fill_value=0.0)
+    new, old = _shares(current).align(_shares(previous), fill_value=0.0)
     return float((new - old).abs().sum() / 2)
 
 

@@ -73,6 +73,8 @@ def test_values_convert(column: str, spec: dict[str, Any], raw: Any, expected: A
         ("surgery_date", {}, "31/02/2020", "unparseable-date"),
         ("surgery_date", {"date_format": ["%d.%m.%Y"]}, "2020-02-29", "unparseable-date"),
         ("surgery_date", {}, 43890.0, "unparseable-date"),
+        ("surgery_date", {}, "1500-01-01", "out-of-range"),
+        ("surgery_date", {"excel_serial": True}, 1e12, "out-of-range"),
         ("sex", {}, "X", "not-in-categories"),
         ("sex", {"values": {"m": "male"}}, "male", "not-in-categories"),
         ("frankel_preop", {"labels": True}, 6.0, "not-in-categories"),
@@ -80,7 +82,8 @@ def test_values_convert(column: str, spec: dict[str, Any], raw: Any, expected: A
     ],
     ids=[
         "less-than", "approx", "nan-text", "comma-without-decimal-comma", "fraction-in-int",
-        "impossible-date", "wrong-format", "serial-not-allowed", "unknown-category",
+        "impossible-date", "wrong-format", "serial-not-allowed", "before-pandas-range",
+        "serial-beyond-pandas-range", "unknown-category",
         "not-in-value-map", "unlabelled-code", "unknown-boolean",
     ],
 )  # fmt: skip
@@ -117,3 +120,10 @@ def test_a_series_converts_each_distinct_value_once_and_keeps_dtypes() -> None:
 )  # fmt: skip
 def test_text_keys(value: Any, key: str) -> None:
     assert text_key(value) == key
+
+
+def test_a_date_pandas_cannot_hold_fails_alone() -> None:
+    raw = pd.Series(["2020-02-29", "1500-01-01"], dtype=object)
+    values, codes = convert_series(_rule("surgery_date"), raw)
+    assert values.tolist()[0] == pd.Timestamp("2020-02-29") and values.isna().tolist()[1]
+    assert codes.tolist() == [None, "out-of-range"]
