@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from spinemet_etl.errors import Place, source_error
+from spinemet_etl.readers.arrow_csv import Layout, arrow_table
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.common import (
     build_table,
@@ -24,6 +27,8 @@ from spinemet_etl.readers.options import CsvOptions
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Refuse a physical line longer than this: no export has one, and parsing it costs memory."""
 _CHUNK_BYTES = 1024 * 1024
+_SCAN_BYTES = 16 * _CHUNK_BYTES
+_LF, _CR = ord("\n"), ord("\r")
 _SINGLE_BYTE_ENCODINGS = frozenset(
     {"cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1257", "mac_roman"}
     | {f"iso8859_{n}" for n in range(1, 17)}
@@ -146,11 +151,28 @@ def check_complete(text: str, header: list[str], data: list[list[str]], place: P
 
 
 def check_line_lengths(path: Path, place: Place, limit: int = MAX_LINE_BYTES) -> None:
-    """Refuse a file with a physical line longer than `limit` bytes, reading 1 MiB at a time.
+    """Refuse a file with a physical line longer than `limit` bytes, reading 16 MiB at a time.
 
     Runs before the file is read whole, so a single huge line (a binary file, a missing
-    line break, an attack) costs a bounded amount of memory.
+    line break, an attack) costs a bounded amount of memory. Line breaks are found with
+    numpy; the line is counted only for the error.
     """
+    longest = current = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(_SCAN_BYTES), b""):
+            raw = np.frombuffer(chunk, dtype=np.uint8)
+            breaks = np.flatnonzero((raw == _LF) | (raw == _CR))
+            if breaks.size:
+                inner = int((np.diff(breaks) - 1).max(initial=0))
+                longest = max(longest, current + int(breaks[0]), inner)
+                current = len(chunk) - int(breaks[-1]) - 1
+            else:
+                current += len(chunk)
+            if max(longest, current) > limit:
+                _name_long_line(path, place, limit)
+
+
+def _name_long_line(path: Path, place: Place, limit: int) -> None:
     current, line = 0, 1
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
@@ -181,7 +203,7 @@ def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
         return  # a byte-order mark names the encoding (decode_text)
     if codecs.lookup(encoding).name.replace("-", "_") not in _SINGLE_BYTE_ENCODINGS:
         return
-    found = _UTF8_MULTIBYTE.search(data)
+    found = _first_utf8_sequence(data)
     if found is None:
         return
     try:
@@ -192,11 +214,29 @@ def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
         problem = f"the file mixes UTF-8 and {encoding} text"
         todo = "ask the center to export the whole file in one encoding"
     raise source_error(
-        Place(place.center_id, place.file, line=data.count(b"\n", 0, found.start()) + 1),
+        Place(place.center_id, place.file, line=data.count(b"\n", 0, found) + 1),
         problem,
         todo,
         code="encoding-error",
     )
+
+
+def _first_utf8_sequence(data: bytes) -> int | None:
+    """The offset of the first valid UTF-8 multi-byte sequence in the bytes, if any.
+
+    Only a lead byte followed by a continuation byte can start one; numpy finds those
+    16 MiB at a time and the pattern is tried there alone (ASCII text has none).
+    """
+    if data.isascii():
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    for offset in range(0, raw.size, _SCAN_BYTES):
+        chunk = raw[offset : offset + _SCAN_BYTES + 1]
+        lead = (chunk[:-1] >= 0xC2) & (chunk[:-1] <= 0xF4) & ((chunk[1:] & 0xC0) == 0x80)
+        for start in np.flatnonzero(lead) + offset:
+            if _UTF8_MULTIBYTE.match(data, int(start)):
+                return int(start)
+    return None
 
 
 @dataclass(frozen=True)
@@ -213,19 +253,32 @@ class CsvReader:
         check_line_lengths(path, place)
         raw = path.read_bytes()
         check_single_encoding(raw, opts.encoding, place)
-        text = decode_text(raw, opts.encoding, place)
-        rows, lines = parse_rows(text, opts, place)
-        header, data = split_header(rows, opts, place)
-        check_widths(header, data, lines[len(rows) - len(data) :], place)
-        check_complete(text, header, data, place)
-        data = drop_trailing_blank(data)
-        check_rows(len(data), place, opts)
-        table = build_table(
-            Path(relative_name).stem,
-            header,
-            data,
-            relative_name=relative_name,
-            sheet=None,
-            first_row_number=1 + opts.skip_rows,
-        )
-        return [table]
+        layout = Layout(opts.delimiter, opts.quotechar, opts.header_row, opts.skip_rows)
+        name = Path(relative_name).stem
+        table = arrow_table(raw, opts.encoding, layout, opts, name=name, place=place)
+        return [table if table is not None else read_reference(raw, opts, name, place)]
+
+
+def read_reference(raw: bytes, opts: CsvOptions, name: str, place: Place) -> RawTable:
+    """The table as Python's csv module reads it: exact, slow, and the one that names errors.
+
+    Notes:
+        arrow_table handles every ordinary export; this path runs only for text it cannot
+        vouch for (odd quoting, empty lines, ragged or short records, a decoding error), so
+        every error keeps its line number.
+    """
+    text = decode_text(raw, opts.encoding, place)
+    rows, lines = parse_rows(text, opts, place)
+    header, data = split_header(rows, opts, place)
+    check_widths(header, data, lines[len(rows) - len(data) :], place)
+    check_complete(text, header, data, place)
+    data = drop_trailing_blank(data)
+    check_rows(len(data), place, opts)
+    return build_table(
+        name,
+        header,
+        data,
+        relative_name=place.file,
+        sheet=None,
+        first_row_number=1 + opts.skip_rows,
+    )

@@ -174,3 +174,29 @@ def test_options_reject_unknown_keys_and_encodings() -> None:
         CsvOptions.model_validate({"delimeter": ";"})
     with pytest.raises(ValueError, match="unknown encoding"):
         CsvOptions.model_validate({"encoding": "klingon"})
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [(b"ab\r\nabcdef\n", 2), (b"abc\rabcde\rabcdef", 3), (b"abcde\n" * 3, None), (b"abcdefg", 1)],
+    ids=["crlf", "cr-only-last-line", "at-the-limit", "no-line-break"],
+)
+def test_line_longer_than_the_limit(tmp_path: Path, data: bytes, line: int | None) -> None:
+    from spinemet_etl.errors import Place
+    from spinemet_etl.readers.csv import check_line_lengths
+
+    path = write(tmp_path, "l.csv", data)
+    if line is None:
+        check_line_lengths(path, Place("muenchen", "l.csv"), limit=5)
+        return
+    with pytest.raises(SourceError) as caught:
+        check_line_lengths(path, Place("muenchen", "l.csv"), limit=5)
+    assert caught.value.code == "line-too-long"
+    assert f"line {line}" in caught.value.message
+
+
+def test_utf8_text_declared_cp1252_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "u.csv", "id;name\n1;Weiss\n2;Müller\n".encode())
+    problem = error(path, encoding="cp1252", delimiter=";")
+    assert problem.code == "encoding-error"
+    assert "line 3" in problem.message and "is UTF-8 text" in problem.message

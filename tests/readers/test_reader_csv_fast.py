@@ -1,0 +1,151 @@
+"""The CSV readers' pyarrow fast path: taken for ordinary exports, equal to the csv module's."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spinemet_etl.errors import Place, SourceError
+from spinemet_etl.readers.arrow_csv import Layout, arrow_table
+from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.csv import read_reference
+from spinemet_etl.readers.options import CsvOptions
+
+PLACE = Place("boston", "export.csv")
+
+
+def both(data: bytes, **options: object) -> tuple[RawTable | None, RawTable | str]:
+    """The fast path's table (None when it declines) and the reference's table or error code."""
+    opts = CsvOptions.model_validate(options)
+    layout = Layout(opts.delimiter, opts.quotechar, opts.header_row, opts.skip_rows)
+    try:
+        reference: RawTable | str = read_reference(data, opts, "export", PLACE)
+    except SourceError as error:
+        reference = error.code
+    try:
+        fast = arrow_table(data, opts.encoding, layout, opts, name="export", place=PLACE)
+    except SourceError as error:
+        assert error.code == reference == "too-many-rows"
+        fast = None
+    return fast, reference
+
+
+ORDINARY = [
+    (b'mrn,address,age\nZ1,"1 Main St, Boston",60\nZ2,,  \n', {}),
+    (b'id,note\r\n1,"two\r\nlines"\r\n2,x\r\n', {}),
+    (
+        "Export 25.11.2026;;\nNr;Größe;x\n1;1,75;\n2;;a\n".encode("cp1252"),
+        {"encoding": "cp1252", "delimiter": ";", "header_row": 2},
+    ),
+    ("\ufeffid,Straße\n1,ä\n".encode(), {"encoding": "cp1252"}),
+    (b"id,weight\n,kg\n1,70\n2,80\n\n\n", {"skip_rows": 1}),
+    (b"id\tsex\t\n1\tm\t\n2\t\t\n;\t \t\n", {"delimiter": "\t"}),
+    (b"Datum;Datum;;x\n01.02.2020;03.04.2020;v;1\n", {"delimiter": ";"}),
+    (b'id,x\n1,""\n2,"\xc2\xa0"\n3,\xe3\x80\x80\n', {}),
+    (b"id,sex", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "options"),
+    ORDINARY,
+    ids=[
+        "quoted",
+        "crlf-line-break",
+        "cp1252-title",
+        "bom",
+        "units-row",
+        "tsv",
+        "dup",
+        "ws",
+        "hdr",
+    ],
+)
+def test_ordinary_exports_take_the_fast_path_and_match(data: bytes, options: dict) -> None:
+    fast, reference = both(data, **options)
+    assert fast is not None
+    assert isinstance(reference, RawTable)
+    pd.testing.assert_frame_equal(fast.frame, reference.frame)
+    assert all(isinstance(value, str) for value in fast.frame.iloc[:, 0].dropna())
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b'id,x\n1,"a"b\n', "malformed-csv"),
+        (b'id\n"open\n2\n', "malformed-csv"),
+        (b'id,x\n1,"x,"y\n', "malformed-csv"),
+        (b"id,x\n1,2\n\n3,4\n", None),
+        (b'id,x\n1,"say ""hi"""\n', None),
+        (b"id,x\n1\n", None),
+        (b"id,x\n1,2,\n", None),
+        (b"id,x\n1,a\xffb\n", "encoding-error"),
+    ],
+    ids=[
+        "after-close",
+        "open-at-end",
+        "quoted-delimiter",
+        "empty-line",
+        "doubled",
+        "short",
+        "trailing-blank-field",
+        "bad-utf8",
+    ],
+)
+def test_text_pyarrow_reads_differently_goes_to_the_reference(
+    data: bytes, code: str | None
+) -> None:
+    fast, reference = both(data)
+    assert fast is None
+    assert reference == code if code else isinstance(reference, RawTable)
+
+
+def test_too_many_rows_before_building_the_frame() -> None:
+    with pytest.raises(SourceError) as caught:
+        opts = CsvOptions(max_rows=2)
+        arrow_table(b"id\n1\n2\n3\n", "utf-8", Layout(), opts, name="e", place=PLACE)
+    assert caught.value.code == "too-many-rows"
+
+
+def test_arrow_whitespace_is_python_whitespace() -> None:
+    characters = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000]
+    arrow = pc.utf8_is_space(pa.array(characters)).to_pylist()
+    assert [c for c, space in zip(characters, arrow, strict=True) if space != c.isspace()] == []
+
+
+FIELD = st.text(alphabet=st.sampled_from(list('ab ,;"\n\r\t\xa0é')), max_size=5)
+
+
+@st.composite
+def delimited(draw: st.DrawFn) -> bytes:
+    """Rows written by csv.writer (varying widths and quoting), sometimes with raw noise."""
+    width = draw(st.integers(1, 4))
+    rows = draw(st.lists(st.lists(FIELD, min_size=1, max_size=width + 1), max_size=6))
+    sink = io.StringIO()
+    quote_all = draw(st.booleans())
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    csv.writer(
+        sink, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL, lineterminator=ending
+    ).writerows([["h"] * width, *rows])
+    text = sink.getvalue()
+    if draw(st.booleans()):
+        cut = draw(st.integers(0, len(text)))
+        text = text[:cut] + draw(st.text(alphabet=st.sampled_from(list(',"\n ')), max_size=3))
+    return text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(data=delimited(), skip_rows=st.integers(0, 1))
+def test_fast_path_equals_the_reference(data: bytes, skip_rows: int) -> None:
+    fast, reference = both(data, skip_rows=skip_rows)
+    if fast is not None:
+        assert isinstance(reference, RawTable)
+        pd.testing.assert_frame_equal(fast.frame, reference.frame)
