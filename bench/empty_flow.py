@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.entrypoints import _run_flow
+from flows.entrypoints import run_flow
 from spinemet_etl.settings import load_settings
 
 
@@ -19,4 +19,4 @@ def empty() -> None:
 
 
 if __name__ == "__main__":
-    _run_flow(empty, load_settings())
+    run_flow(empty, load_settings())

@@ -80,8 +80,11 @@ def prefect_settings() -> Iterator[None]:
         yield
 
 
-def _run_flow(flow: Any, settings: Settings, **parameters: Any) -> Any:
-    """Run a flow in this process with the settings' task runner; its return value."""
+def run_flow(flow: Any, settings: Settings, **parameters: Any) -> Any:
+    """Run a flow in this process with the settings' task runner, quietly; its return value.
+
+    What every `spinemet` command does to run a flow (the bench times it on an empty flow).
+    """
     from flows.progress import center_progress
     from flows.runtime import make_task_runner
 
@@ -112,7 +115,7 @@ def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
 
 
 def _run_centers(flow_factory: Callable[[], Any], settings: Settings, **parameters: Any) -> str:
-    manifest = _run_flow(flow_factory(), settings, **parameters)
+    manifest = run_flow(flow_factory(), settings, **parameters)
     _print_run(manifest, settings)
     return str(manifest["status"])
 
@@ -142,7 +145,7 @@ def run_report(settings: Settings) -> str:
     disable_telemetry()
     from flows.report import report
 
-    html = _run_flow(
+    html = run_flow(
         report, settings, data=settings.data, pain_mcid=settings.pain_mcid,
         suppress_below=settings.suppress_below,
     )  # fmt: skip

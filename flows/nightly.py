@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_artifacts
-from flows.runtime import settings_from_parameters, with_key
+from flows.report_state import current_report, report_inputs
+from flows.runtime import CENTER_STEP, settings_from_parameters, with_key
 from flows.tasks import process_center, write_data_docs, write_report
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import new_run_id
-from spinemet_etl.pipeline import Process, discover_centers, finish_run, run_parameters
+from spinemet_etl.pipeline import (
+    CenterOutcome,
+    Process,
+    discover_centers,
+    finish_run,
+    run_parameters,
+)
 from spinemet_etl.publish import cleanup_staging
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.settings import Settings
 
+DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
+
 
 def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> None:
-    """Rebuild the Data Docs; a failure here is logged, it does not undo a publication."""
+    """Rebuild the Data Docs; a failure here is logged, it does not undo a publication.
+
+    Skipped when no gate ran in this run and the site exists: there is nothing to add.
+    """
+    if not verdicts and (settings.data_path / DATA_DOCS_INDEX).is_file():
+        return
     try:
         write_data_docs(settings.data_path, verdicts, run_id)
     except Exception as exc:
@@ -28,6 +43,61 @@ def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> None:
             "see the log above and run again.",
             type(exc).__name__,
         )
+
+
+def _endpoints_current(settings: Settings, run_id: str, outcomes: list[CenterOutcome]) -> bool:
+    """Whether every center is unchanged and the endpoint table on disk is current.
+
+    Notes:
+        Every run writes report.html (the contract), with its own data-quality summary;
+        when nothing changed, the endpoint table is read back instead of recomputed and
+        the Data Docs (no gate ran) are kept. See docs/operations.md.
+    """
+    if not outcomes or any(outcome.status != "unchanged" for outcome in outcomes):
+        return False
+    inputs = report_inputs(
+        settings.data_path, pain_mcid=settings.pain_mcid, suppress_below=settings.suppress_below
+    )
+    reported = current_report(settings.data_path, inputs)
+    if reported is None:
+        return False
+    get_run_logger().info(
+        "run %s: every center unchanged; endpoints of run %s reused, Data Docs kept",
+        run_id,
+        reported,
+        extra={CENTER_STEP: "report"},  # shown beside the per-center lines
+    )
+    return True
+
+
+def largest_first(settings: Settings, centers: list[str]) -> list[str]:
+    """Centers ordered by the size of their landing folder, largest first, then by id.
+
+    Notes:
+        With a bounded pool the largest center starts at once instead of last, so the
+        run does not end with one long center on one worker while the others idle.
+    """
+
+    def size(center_id: str) -> int:
+        folder = settings.landing / center_id
+        files = folder.rglob("*") if folder.is_dir() else iter(())
+        return sum(path.stat().st_size for path in files if path.is_file())
+
+    sizes = {center_id: size(center_id) for center_id in centers}
+    return sorted(centers, key=lambda center_id: (-sizes[center_id], center_id))
+
+
+def _process_all(
+    settings: Settings, centers: list[str], run_id: str, **options: Any
+) -> tuple[list[CenterOutcome], list[Any]]:
+    """Submit every center, largest first; their outcomes in `centers` order, and the verdicts."""
+    quality = load_quality_config(settings.quality_config)
+    futures = {
+        center_id: process_center.submit(settings, center_id, run_id, quality, **options)
+        for center_id in largest_first(settings, centers)
+    }
+    results = [futures[center_id].result() for center_id in centers]
+    return [outcome for outcome, _ in results], [v for _, v in results if v is not None]
 
 
 def run_centers(
@@ -43,29 +113,19 @@ def run_centers(
     """
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
-    quality = load_quality_config(settings.quality_config)
     with data_root_lock(settings.data_path):
         cleanup_staging(settings.data_path)
         centers = discover_centers(settings)
         get_run_logger().info("run %s: %d center(s): %s", run_id, len(centers), ", ".join(centers))
-        futures = [
-            process_center.submit(
-                settings,
-                center_id,
-                run_id,
-                quality,
-                force=force,
-                only_file=only_file,
-                process=process,
-            )
-            for center_id in centers
-        ]
-        results = [future.result() for future in futures]
+        outcomes, verdicts = _process_all(
+            settings, centers, run_id, force=force, only_file=only_file, process=process
+        )
         parameters = run_parameters(settings, force=force, only_file=only_file)
-        outcomes = [outcome for outcome, _ in results]
         manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
-        _data_docs(settings, [verdict for _, verdict in results if verdict is not None], run_id)
-        endpoints = write_report(settings, run_id, manifest)
+        reuse = _endpoints_current(settings, run_id, outcomes)
+        if not reuse:
+            _data_docs(settings, verdicts, run_id)
+        endpoints = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
     publish_artifacts(manifest, endpoints, settings.suppress_below)
     get_run_logger().info("run %s finished: %s", run_id, manifest["status"])
     return manifest

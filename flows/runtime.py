@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,10 +69,27 @@ def with_key(settings: Settings) -> Settings:
     return settings
 
 
-def make_task_runner(settings: Settings) -> TaskRunner[Any]:
-    """Threads by default; `task_runner = dask` runs the per-center tasks on a Dask cluster.
+def max_workers(settings: Settings) -> int:
+    """How many centers run at once: `settings.max_workers`, else the number of cores.
 
     Notes:
+        Every running center holds its exports and frames in memory, so the bound is
+        also the memory bound: about (workers x largest center) instead of the whole
+        consortium.
+    """
+    configured = settings.max_workers
+    if configured is not None and configured < 1:
+        raise ConfigError(f"max_workers is {configured}; set it to 1 or more, or unset it.")
+    return configured if configured is not None else (os.cpu_count() or 1)
+
+
+def make_task_runner(settings: Settings) -> TaskRunner[Any]:
+    """A bounded thread pool by default; `task_runner = dask` runs the tasks on a Dask cluster.
+
+    Notes:
+        Prefect's process pool was measured and not offered: slower than threads on the
+        bench (docs/performance.md), and each worker process would start a temporary
+        Prefect server of its own when PREFECT_API_URL is unset.
         Without `dask_address` a `distributed.LocalCluster` is started for the run. Its
         workers are processes only when a Prefect server is configured (PREFECT_API_URL):
         Prefect's temporary server lives in this process, and worker processes would each
@@ -79,7 +97,7 @@ def make_task_runner(settings: Settings) -> TaskRunner[Any]:
         PREFECT_API_URL of a server they can reach.
     """
     if settings.task_runner in ("default", "threads", ""):
-        return ThreadPoolTaskRunner()
+        return ThreadPoolTaskRunner(max_workers=max_workers(settings))
     if settings.task_runner != "dask":
         raise ConfigError(
             f"task runner `{settings.task_runner}` is unknown; use `default` or `dask`."

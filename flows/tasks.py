@@ -13,6 +13,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.runtime import task_run as current_task_run
 from prefect.states import State
 
+from flows.report_state import report_inputs, write_report_stamp
 from flows.runtime import log_center
 from spinemet_etl.pipeline import CenterOutcome, Process, process_center_safely
 from spinemet_etl.quality.config import QualityConfig
@@ -107,12 +108,30 @@ def write_data_docs(data_root: Path, verdicts: list[GateResult], run_id: str) ->
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def write_report(settings: Settings, run_id: str, manifest: dict[str, Any] | None) -> Path:
-    """Recompute endpoints.parquet and report.html; returns the endpoint table's path."""
+def write_report(
+    settings: Settings,
+    run_id: str,
+    manifest: dict[str, Any] | None,
+    *,
+    reuse_endpoints: bool = False,
+) -> Path:
+    """Write report.html (and endpoints.parquet unless reused); returns the table's path.
+
+    Without `manifest` the page's data-quality part is that of the newest run manifest.
+    Afterwards records what the report was computed from (`flows.report_state`).
+    """
+    from spinemet_etl.manifest import latest_manifest
     from spinemet_etl.report import build_report
 
+    data_root = settings.data_path
+    inputs = report_inputs(
+        data_root, pain_mcid=settings.pain_mcid, suppress_below=settings.suppress_below
+    )
+    manifest = manifest if manifest is not None else latest_manifest(data_root)
     paths = build_report(
-        settings.data_path, run_id=run_id, pain_mcid=settings.pain_mcid,
+        data_root, run_id=run_id, pain_mcid=settings.pain_mcid,
         suppress_below=settings.suppress_below, manifest=manifest,
+        reuse_endpoints=reuse_endpoints,
     )  # fmt: skip
+    write_report_stamp(data_root, run_id, inputs, manifest)
     return paths.endpoints

@@ -51,6 +51,13 @@ TaskRunner = Annotated[
         help=f"`default` (threads) or `dask`. [env: {env_name('task_runner')}]",
     ),
 ]
+MaxWorkers = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Centers processed at once (default: the number of cores). "
+        f"[env: {env_name('max_workers')}]",
+    ),
+]
 DaskAddress = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address; a local cluster when omitted."),
@@ -84,6 +91,7 @@ def run(
     ] = False,
     task_runner: TaskRunner = None,
     dask_address: DaskAddress = None,
+    max_workers: MaxWorkers = None,
 ) -> None:
     """One run of the nightly flow, now: ingest changed exports, publish, report.
 
@@ -92,6 +100,7 @@ def run(
     settings = _settings(
         landing=landing, centers_dir=centers, data=data, centers=center,
         full_refresh=full_refresh or None, task_runner=task_runner, dask_address=dask_address,
+        max_workers=max_workers,
     )  # fmt: skip
     from flows.entrypoints import run_nightly
 

@@ -34,6 +34,7 @@ class Settings:
     quality_config: Path | None = None
     task_runner: str = "default"
     dask_address: str | None = None
+    max_workers: int | None = None
     max_file_mb: float = 512.0
     max_rows: int = 20_000_000
     max_decompression_ratio: float = 200.0
@@ -74,6 +75,7 @@ _CONVERTERS: dict[str, Any] = {
     "quality_config": Path,
     "task_runner": str,
     "dask_address": str,
+    "max_workers": int,
     "max_file_mb": float,
     "max_rows": int,
     "max_decompression_ratio": float,

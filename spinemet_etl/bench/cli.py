@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=2, help="processes writing the consortium")
     parser.add_argument("--keep", action="store_true", help="keep the run's data and logs")
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one Prefect server for all steps, no warm-up start (CI; not for the record)",
+    )
+    parser.add_argument(
         "--scaling",
         type=int,
         nargs="*",
@@ -76,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     sizes = [args.patients] if args.scaling is None else (args.scaling or list(SCALING_PATIENTS))
     runs = []
     for patients in sizes:
-        config = BenchConfig(patients, args.centers, args.seed, args.work, args.keep, args.workers)
+        config = BenchConfig(
+            patients, args.centers, args.seed, args.work, args.keep, args.workers, args.quick
+        )
         runs.append(measure(config))
         print(format_table(runs[-1:]), flush=True)
     default_name = "results.json" if args.scaling is None else "scaling.json"

@@ -13,6 +13,7 @@ from typing import Any
 import spinemet_etl
 from spinemet_etl.bench.consortium import cached_consortium, write_mapping_sets
 from spinemet_etl.bench.measure import Timing, machine_facts, require_success, run_timed
+from spinemet_etl.bench.server import prefect_server
 
 BENCH_KEY = "spinemet-bench-key-synthetic-data-only"
 """Pseudonymization key of the bench's runs (synthetic data only; silences the dev-key warning)."""
@@ -22,7 +23,12 @@ RUN_NEEDS_ATTENTION = 1
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """What to benchmark and where to work."""
+    """What to benchmark and where to work.
+
+    `quick`: every step reports to one Prefect server the bench starts first (through
+    PREFECT_API_URL), and there is no warm-up start: the steps then skip the ~15 s of
+    Prefect's temporary server each. For CI; the record (`make bench`) is not quick.
+    """
 
     patients: int
     centers: int
@@ -30,6 +36,7 @@ class BenchConfig:
     work: Path
     keep: bool = False
     workers: int = 2
+    quick: bool = False
 
 
 def repo_root() -> Path:
@@ -75,6 +82,27 @@ def _rows(log: Path) -> int:
     return int(log.read_text(encoding="utf-8").split()[-1])
 
 
+def _timed_steps(
+    steps: _Steps, config: BenchConfig, landing: Path, scratch: Path
+) -> dict[str, Timing]:
+    """Run every timed step in order; their timings by name."""
+    sets = write_mapping_sets(landing, repo_root() / "centers", scratch / "centers")
+    data = scratch / "data"
+    baseline_cmd = [sys.executable, "-m", "spinemet_etl.bench.baseline", str(landing)]
+    timings = {"baseline": steps.run("baseline", [*baseline_cmd, str(scratch / "baseline")])}
+    empty_cmd = [sys.executable, str(repo_root() / "bench" / "empty_flow.py")]
+    if not config.quick:
+        steps.run("empty_flow_warmup", empty_cmd)
+    timings["empty"] = steps.run("empty_flow", empty_cmd)
+    for name, kind in (("ingest", "csv"), ("excel", "excel"), ("spss", "spss")):
+        timings[name] = steps.pipeline(
+            f"ingest_{kind}", landing, sets[kind], data, "--full-refresh"
+        )
+    timings["noop"] = steps.pipeline("noop", landing, sets["all"], data)
+    timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
+    return timings
+
+
 def measure(config: BenchConfig) -> dict[str, Any]:
     """Generate (or reuse) the consortium, time every step, and return the results' keys."""
     landing, _ = cached_consortium(
@@ -83,22 +111,14 @@ def measure(config: BenchConfig) -> dict[str, Any]:
     )  # fmt: skip
     scratch = config.work / f"run-c{config.centers}-p{config.patients}"
     shutil.rmtree(scratch, ignore_errors=True)
-    sets = write_mapping_sets(landing, repo_root() / "centers", scratch / "centers")
-    data, steps = scratch / "data", _Steps(scratch)
-    baseline_cmd = [sys.executable, "-m", "spinemet_etl.bench.baseline", str(landing)]
-    baseline = steps.run("baseline", [*baseline_cmd, str(scratch / "baseline")])
-    empty_cmd = [sys.executable, str(repo_root() / "bench" / "empty_flow.py")]
-    steps.run("empty_flow_warmup", empty_cmd)
-    empty = steps.run("empty_flow", empty_cmd)
-    ingest = steps.pipeline("ingest_csv", landing, sets["csv"], data, "--full-refresh")
-    excel = steps.pipeline("ingest_excel", landing, sets["excel"], data, "--full-refresh")
-    spss = steps.pipeline("ingest_spss", landing, sets["spss"], data, "--full-refresh")
-    noop = steps.pipeline("noop", landing, sets["all"], data)
-    report = steps.run("report", _spinemet("report", "--data", str(data)))
-    results = results_record(
-        baseline=baseline, ingest=ingest, excel=excel, spss=spss, empty=empty,
-        noop=noop, report=report, rows=_rows(steps.logs / "baseline.log"), config=config,
-    )  # fmt: skip
+    steps = _Steps(scratch)
+    if config.quick:
+        with prefect_server(steps.logs / "prefect_server.log", steps.env) as api_url:
+            steps.env["PREFECT_API_URL"] = api_url
+            timings = _timed_steps(steps, config, landing, scratch)
+    else:
+        timings = _timed_steps(steps, config, landing, scratch)
+    results = results_record(**timings, rows=_rows(steps.logs / "baseline.log"), config=config)
     if not config.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return results
@@ -124,7 +144,9 @@ def results_record(
 
     `rows` counts the data rows of the CSV exports (what the floor converts and the
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
-    noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process.
+    noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process;
+    `prefect_server` is `temporary` (each step starts its own, as users run it) or
+    `shared` (quick mode).
     """
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -132,6 +154,7 @@ def results_record(
         "machine": machine_facts(),
         "patients": config.patients,
         "centers": config.centers,
+        "prefect_server": "shared" if config.quick else "temporary",
         "rows": rows,
         "baseline_s": _seconds(baseline),
         "ingest_s": _seconds(ingest),

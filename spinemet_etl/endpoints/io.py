@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.contract import endpoints_arrow_schema, file_metadata
+from schemas.endpoints import EndpointsModel
 from schemas.patients import PatientsModel
 
 PARTITION_GLOB = "center_id=*/part-0.parquet"
@@ -86,3 +87,13 @@ def write_endpoints(endpoints: pd.DataFrame, data_root: Path, run_id: str) -> Pa
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+def read_endpoints(data_root: Path) -> pd.DataFrame | None:
+    """`<data>/reports/endpoints.parquet` as an EndpointsModel frame, or None when absent."""
+    path = Path(data_root) / "reports" / "endpoints.parquet"
+    if not path.is_file():
+        return None
+    table = pq.read_table(path)
+    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    return EndpointsModel.validate(frame)

@@ -28,6 +28,7 @@ def build_report(
     pain_mcid: float = 2.0,
     suppress_below: int = 0,
     manifest: dict[str, Any] | None = None,
+    reuse_endpoints: bool = False,
 ) -> ReportPaths:
     """Compute the endpoints of the published patients and write both reports.
 
@@ -35,13 +36,18 @@ def build_report(
     replaced in one rename. The page's data-quality part comes from `manifest` when
     given (a run reporting on itself before its manifest is on disk), else from the
     newest manifest under `_runs/`, if any. No patients yet still gives a valid page.
+    With `reuse_endpoints` (the caller knows the data and settings are those the table on
+    disk was computed from) the endpoint table is read back instead of recomputed.
     """
     from spinemet_etl.endpoints import compute_endpoints
-    from spinemet_etl.endpoints.io import read_patients, write_endpoints
+    from spinemet_etl.endpoints.io import read_endpoints, read_patients, write_endpoints
 
     patients = read_patients(data_root)
-    endpoints = compute_endpoints(patients, pain_mcid=pain_mcid)
-    endpoints_path = write_endpoints(endpoints, data_root, run_id)
+    endpoints = read_endpoints(data_root) if reuse_endpoints else None
+    endpoints_path = data_root / "reports" / "endpoints.parquet"
+    if endpoints is None:
+        endpoints = compute_endpoints(patients, pain_mcid=pain_mcid)
+        endpoints_path = write_endpoints(endpoints, data_root, run_id)
     html = render_report(
         patients,
         endpoints,

@@ -10,8 +10,9 @@ from uuid import UUID
 import pytest
 
 from flows.backfill import backfill
-from flows.nightly import nightly
+from flows.nightly import largest_first, nightly
 from spinemet_etl.dataset import read_partition
+from spinemet_etl.settings import Settings
 from tests.flows.flow_standins import StandInProcess, write_consortium
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -42,6 +43,13 @@ def artifacts_of(flow_run_id: UUID) -> dict[str, Any]:
 def patients_in(data: Path, center_id: str) -> int:
     frame = read_partition(data, "patients", center_id)
     return -1 if frame is None else len(frame)
+
+
+def report_stamp(root: Path) -> list[int]:
+    """When report.html, endpoints.parquet and the Data Docs index were last written."""
+    reports = root / "data" / "reports"
+    names = ("report.html", "endpoints.parquet", "data_docs/index.html")
+    return [(reports / name).stat().st_mtime_ns for name in names]
 
 
 def statuses(manifest: dict[str, Any]) -> dict[str, str]:
@@ -78,13 +86,22 @@ def test_unchanged_rerun_then_a_large_drop_is_held(tmp_path: Path) -> None:
     write_consortium(tmp_path, {"alpha": "30", "beta": "25"})
     process = StandInProcess()
     first, _ = run_nightly(tmp_path, process)
+    report_after_first = report_stamp(tmp_path)
     second, _ = run_nightly(tmp_path, process)
+    report_after_second = report_stamp(tmp_path)
+    html_after_second = (tmp_path / "data" / "reports" / "report.html").read_text("utf-8")
     write_consortium(tmp_path, {"alpha": "12"})
     third, _ = run_nightly(tmp_path, process)
 
     assert statuses(first) == {"alpha": "published", "beta": "published"}
     assert statuses(second) == {"alpha": "unchanged", "beta": "unchanged"}
     assert second["status"] == "ok"
+    assert (tmp_path / "data" / "_runs" / f"{second['run_id']}.json").is_file()
+    # the no-op run writes its own page but reuses the endpoint table and the Data Docs
+    assert report_after_second[0] != report_after_first[0]
+    assert report_after_second[1:] == report_after_first[1:]
+    assert second["run_id"] in html_after_second
+    assert report_stamp(tmp_path) != report_after_second  # the held run rewrote it
     assert statuses(third) == {"alpha": "held", "beta": "unchanged"}
     checks = third["centers"]["alpha"]["quality_gate"]["checks"]
     assert [c["name"] for c in checks if not c["passed"]] == ["patient_count"]
@@ -104,3 +121,13 @@ def test_backfill_reprocesses_only_the_named_center(tmp_path: Path) -> None:
     assert statuses(manifest) == {"beta": "published"}
     assert manifest["parameters"]["force"] is True
     assert process.calls == {"alpha": 1, "beta": 2}
+
+
+def test_largest_centers_first(tmp_path: Path) -> None:
+    landing, centers, data = write_consortium(tmp_path, {"small": "1", "big": "1000", "mid": "10"})
+    (landing / "mid" / "nested").mkdir()
+    (landing / "mid" / "nested" / "old.txt").write_text("x" * 10, encoding="utf-8")
+    settings = Settings(landing=landing, centers_dir=centers, data=str(data))
+    assert largest_first(settings, ["small", "big", "mid", "missing"]) == [
+        "mid", "big", "small", "missing"
+    ]  # fmt: skip

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.runtime import KEY_BLOCK, make_task_runner, settings_from_parameters, with_key
+from flows.runtime import (
+    KEY_BLOCK,
+    make_task_runner,
+    max_workers,
+    settings_from_parameters,
+    with_key,
+)
 from spinemet_etl.errors import ConfigError
 from spinemet_etl.settings import DEVELOPMENT_KEY, Settings
 
 
 @pytest.mark.parametrize(
     ("settings", "runner"),
-    [(Settings(), "ThreadPoolTaskRunner"), (Settings(task_runner="dask"), "DaskTaskRunner")],
+    [
+        (Settings(), "ThreadPoolTaskRunner"),
+        (Settings(task_runner="dask"), "DaskTaskRunner"),
+    ],
     ids=["default-threads", "dask"],
 )
 def test_make_task_runner(settings: Settings, runner: str) -> None:
@@ -27,8 +37,35 @@ def test_unknown_task_runner_is_a_config_error() -> None:
         make_task_runner(Settings(task_runner="ray"))
 
 
-def test_default_runner_is_prefects_thread_pool() -> None:
-    assert isinstance(make_task_runner(Settings()), ThreadPoolTaskRunner)
+def test_default_runner_is_prefects_thread_pool_bounded_by_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    runner = make_task_runner(Settings())
+    assert isinstance(runner, ThreadPoolTaskRunner)
+    assert runner._max_workers == 3
+
+
+@dataclass(frozen=True)
+class WithWorkers(Settings):
+    """Settings with the `max_workers` field the runner reads."""
+
+    max_workers: int | None = None
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"), [(1, 1), (None, 3)], ids=["configured", "unset-means-cores"]
+)
+def test_max_workers(
+    configured: int | None, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    assert max_workers(WithWorkers(max_workers=configured)) == expected
+
+
+def test_zero_workers_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="max_workers is 0"):
+        max_workers(WithWorkers(max_workers=0))
 
 
 @flow
