@@ -38,8 +38,11 @@ def _read_partition(path: Path) -> pa.Table:
     return table.add_column(0, "center_id", pa.DictionaryArray.from_arrays(codes, [center_id]))
 
 
-def read_patients(data_root: Path) -> pd.DataFrame:
+def read_patients(data_root: Path, *, validate: bool = True) -> pd.DataFrame:
     """All centers' harmonized patients, `center_id` from the Hive path, validated.
+
+    `validate=False` is for partitions already validated by a report of the same files
+    (a no-op run re-rendering its page); any other reader validates.
 
     Dates come back as day-precision datetime64[ns], categories with the model's
     categories, nullable integers and booleans as Int16/Int64/boolean. Centers are read
@@ -58,7 +61,7 @@ def read_patients(data_root: Path) -> pd.DataFrame:
     frame = frame.reindex(columns=columns)
     for name, dtype in _pandas_dtypes().items():
         frame[name] = _convert(frame[name], dtype)
-    return PatientsModel.validate(frame, lazy=True)
+    return PatientsModel.validate(frame, lazy=True) if validate else frame
 
 
 def _convert(values: pd.Series, dtype: object) -> pd.Series:

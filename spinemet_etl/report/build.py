@@ -42,7 +42,7 @@ def build_report(
     from spinemet_etl.endpoints import compute_endpoints
     from spinemet_etl.endpoints.io import read_endpoints, read_patients, write_endpoints
 
-    patients = read_patients(data_root)
+    patients = read_patients(data_root, validate=not reuse_endpoints)
     endpoints = read_endpoints(data_root) if reuse_endpoints else None
     endpoints_path = data_root / "reports" / "endpoints.parquet"
     if endpoints is None:

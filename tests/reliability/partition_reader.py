@@ -44,7 +44,8 @@ def read_pyarrow(data: Path, table: str) -> dict[str, list[tuple[Any, ...]]]:
 
     grouped: dict[str, list[tuple[Any, ...]]] = {}
     for path in sorted((data / AREA[table]).glob("center_id=*/*.parquet")):
-        read = pq.read_table(path, columns=[*COLUMNS[table], "run_id"])
+        with path.open("rb") as handle:  # one open per file: one version, footer and pages
+            read = pq.ParquetFile(handle).read(columns=[*COLUMNS[table], "run_id"])
         if len(set(read.column("run_id").to_pylist())) > 1:
             raise AssertionError(f"{path}: rows of several runs in one partition")
         columns = [read.column(c).to_pylist() for c in COLUMNS[table]]
