@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from spinemet_etl.synth.dirt import DirtStyle
-from spinemet_etl.synth.render import dates, flags, local, local_words, numbers, words
+from spinemet_etl.synth.render import (
+    dates,
+    flags,
+    local,
+    local_words,
+    numbers,
+    words,
+    write_csv_chunks,
+)
 
 FILE_NAME = "spine_mets_registry.csv"
 MISSING = ("", "NA")
@@ -75,12 +82,6 @@ def write_boston(
     center_dir: Path, chunks: Iterable[tuple[pd.DataFrame, np.random.Generator]]
 ) -> list[Path]:
     """Write `spine_mets_registry.csv`, one chunk of patients at a time."""
-    path = center_dir / FILE_NAME
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        for index, (frame, rng) in enumerate(chunks):
-            columns = _columns(frame, rng)
-            if index == 0:
-                writer.writerow(columns)
-            writer.writerows(zip(*columns.values(), strict=True))
-    return [path]
+    return write_csv_chunks(
+        center_dir / FILE_NAME, chunks, _columns, encoding="utf-8", lineterminator="\n"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import csv
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -115,3 +117,27 @@ def flags(
 ) -> list[Any]:
     """Booleans as the center's yes/no words or codes."""
     return local(series, {True: yes, False: no}, missing, rng)
+
+
+Chunks = Iterable[tuple[pd.DataFrame, np.random.Generator]]
+ColumnsOf = Callable[[pd.DataFrame, np.random.Generator], dict[str, list[Any]]]
+
+
+def write_csv_chunks(
+    path: Path,
+    chunks: Chunks,
+    columns_of: ColumnsOf,
+    *,
+    encoding: str,
+    lineterminator: str,
+    delimiter: str = ",",
+) -> list[Path]:
+    """Write a CSV one chunk of patients at a time: the header once, then every chunk's rows."""
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter, lineterminator=lineterminator)
+        for index, (frame, rng) in enumerate(chunks):
+            columns = columns_of(frame, rng)
+            if index == 0:
+                writer.writerow(columns)
+            writer.writerows(zip(*columns.values(), strict=True))
+    return [path]
