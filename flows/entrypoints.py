@@ -10,7 +10,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from spinemet_etl.errors import SpinemetError
 from spinemet_etl.settings import Settings, load_settings
 
 QUIET_LOGGERS = ("prefect", "distributed")
@@ -80,28 +79,28 @@ def prefect_settings() -> Iterator[None]:
         yield
 
 
-def run_flow(flow: Any, settings: Settings, **parameters: Any) -> Any:
+def run_flow(
+    flow: Any, settings: Settings, *, warm: Callable[[], None] | None = None, **parameters: Any
+) -> Any:
     """Run a flow in this process with the settings' task runner, quietly; its return value.
 
     What every `spinemet` command does to run a flow (the bench times it on an empty flow).
+    `warm` (imports the run will need) runs while Prefect's temporary server starts.
     """
     from flows.progress import center_progress
     from flows.runtime import make_task_runner
+    from flows.server import temporary_server
 
     on_terminal = sys.stderr.isatty()
     quiet_prefect_logging(show_center_lines=not on_terminal)
     progress = center_progress() if on_terminal else nullcontext()
-    try:
-        with prefect_settings(), progress:
-            return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
-    except RuntimeError as exc:
-        if "Prefect API server" not in str(exc):
-            raise
-        raise SpinemetError(
-            "Prefect's temporary local server did not start in time; run again, or start "
-            "`prefect server start` and set PREFECT_API_URL (docs/operations.md).",
-            code="orchestrator-unavailable",
-        ) from exc
+    server = temporary_server(SERVER_STARTUP_SECONDS, warm or _no_warm_up)
+    with prefect_settings(), server, progress:
+        return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
+
+
+def _no_warm_up() -> None:
+    return None
 
 
 def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
@@ -114,8 +113,17 @@ def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
     print(f"data docs: {reports / 'data_docs' / 'index.html'}")
 
 
-def _run_centers(flow_factory: Callable[[], Any], settings: Settings, **parameters: Any) -> str:
-    manifest = run_flow(flow_factory(), settings, **parameters)
+def _run_centers(
+    flow_factory: Callable[[], Any], settings: Settings, *, every_center: bool, **parameters: Any
+) -> str:
+    """Run the flow; `every_center` when each center is processed whatever changed."""
+    from flows.runtime import worker_processes
+    from spinemet_etl.warmup import warm_up
+
+    def warm() -> None:
+        warm_up(settings, harmonize_all=every_center, workers=worker_processes(settings))
+
+    manifest = run_flow(flow_factory(), settings, warm=warm, **parameters)
     _print_run(manifest, settings)
     return str(manifest["status"])
 
@@ -125,7 +133,7 @@ def run_nightly(settings: Settings) -> str:
     disable_telemetry()
     from flows.nightly import nightly
 
-    return _run_centers(lambda: nightly, settings, **flow_parameters(settings))
+    return _run_centers(lambda: nightly, settings, every_center=False, **flow_parameters(settings))
 
 
 def run_backfill(settings: Settings, *, export_file: str | None) -> str:
@@ -137,7 +145,9 @@ def run_backfill(settings: Settings, *, export_file: str | None) -> str:
     parameters["centers"] = parameters["centers"] or []
     for unused in ("full_refresh", "pain_mcid", "suppress_below"):
         parameters.pop(unused)
-    return _run_centers(lambda: backfill, settings, export_file=export_file, **parameters)
+    return _run_centers(
+        lambda: backfill, settings, every_center=True, export_file=export_file, **parameters
+    )
 
 
 def run_report(settings: Settings) -> str:

@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_artifacts
 from flows.report_state import current_report, report_inputs
-from flows.runtime import CENTER_STEP, settings_from_parameters, with_key
+from flows.runtime import CENTER_STEP, settings_from_parameters, with_key, worker_processes
 from flows.tasks import process_center, write_data_docs, write_report
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import new_run_id
@@ -36,7 +36,7 @@ def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> None:
     if not verdicts and (settings.data_path / DATA_DOCS_INDEX).is_file():
         return
     try:
-        write_data_docs(settings.data_path, verdicts, run_id)
+        write_data_docs(settings.data_path, verdicts, run_id, worker_processes(settings))
     except Exception as exc:
         get_run_logger().warning(
             "Data Docs not rebuilt (%s); the data and the manifest are fine; "

@@ -8,11 +8,11 @@ from typing import Any
 
 from schemas.contract import PACKAGE_VERSION
 from spinemet_etl.publish import staging_root, write_bytes_atomically
+from spinemet_etl.report.cache import partition_stamp
 
 REPORT_FILES = (Path("reports") / "report.html", Path("reports") / "endpoints.parquet")
 REPORT_STAMP = Path("reports") / ".report-inputs.json"
 """What the report on disk was computed from; written after each report, read by no-op runs."""
-PATIENT_PARTITIONS = "harmonized/patients/center_id=*/part-0.parquet"
 
 
 def report_inputs(data_root: Path, *, pain_mcid: float, suppress_below: int) -> dict[str, Any]:
@@ -20,16 +20,11 @@ def report_inputs(data_root: Path, *, pain_mcid: float, suppress_below: int) -> 
 
     A partition is replaced by a rename, so a new publish changes its size or mtime.
     """
-    partitions = [
-        [path.parent.name, stat.st_size, stat.st_mtime_ns]
-        for path in sorted(data_root.glob(PATIENT_PARTITIONS))
-        for stat in [path.stat()]
-    ]
     return {
         "package_version": PACKAGE_VERSION,
         "pain_mcid": pain_mcid,
         "suppress_below": suppress_below,
-        "partitions": partitions,
+        "partitions": partition_stamp(data_root),
     }
 
 

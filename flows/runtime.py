@@ -83,6 +83,22 @@ def max_workers(settings: Settings) -> int:
     return configured if configured is not None else (os.cpu_count() or 1)
 
 
+def worker_processes(settings: Settings) -> int:
+    """How many worker processes harmonize centers; 0 to harmonize in the task's thread.
+
+    Notes:
+        With the default task runner and more than one center at a time, centers are
+        harmonized and gated in that many processes (`spinemet_etl.workers`): threads
+        share one interpreter lock, and measured no faster than one thread. A Dask
+        runner already runs tasks in its own workers; `task_runner = threads` keeps
+        everything in this process's threads.
+    """
+    if settings.task_runner in ("dask", "threads"):
+        return 0
+    workers = max_workers(settings)
+    return workers if workers > 1 else 0
+
+
 def make_task_runner(settings: Settings) -> TaskRunner[Any]:
     """A bounded thread pool by default; `task_runner = dask` runs the tasks on a Dask cluster.
 

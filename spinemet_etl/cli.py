@@ -48,7 +48,8 @@ CenterIds = Annotated[
 TaskRunner = Annotated[
     str | None,
     typer.Option(
-        help=f"`default` (threads) or `dask`. [env: {env_name('task_runner')}]",
+        help="`default` (centers harmonized in worker processes, one per core), `threads` "
+        f"(all in this process) or `dask`. [env: {env_name('task_runner')}]",
     ),
 ]
 MaxWorkers = Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -42,6 +43,10 @@ class GateVerdict(Protocol):
 
 Gate = Callable[[CenterResult, pd.DataFrame | None], GateVerdict]
 Process = Callable[..., CenterResult]
+Prepared = tuple[CenterResult, dict[str, Any]]
+"""A center harmonized and gated: its result and the manifest's `quality_gate` record."""
+Prepare = Callable[["Settings", str, str, "str | None"], Prepared]
+"""Harmonize and gate a center elsewhere (a worker process): (settings, center, run, file)."""
 
 
 @dataclass
@@ -184,6 +189,30 @@ def _gate_record(result: CenterResult, settings: Settings, gate: Gate | None) ->
     return {"passed": bool(verdict.passed), "checks": list(verdict.checks)}
 
 
+def harmonize_and_gate(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    only_file: str | None,
+    gate: Gate | None,
+    process: Process | None = None,
+) -> Prepared:
+    """Harmonize one center and run the gate against its last partition; writes nothing.
+
+    Raises SpinemetError when the center cannot be read or harmonized.
+    """
+    result = (process or _default_process())(
+        mapping_path(settings, center_id),
+        settings.landing,
+        run_id=run_id,
+        key=settings.pseudonym_key,
+        settle_seconds=settings.settle_seconds,
+        only_file=only_file,
+        limits=settings.read_limits,
+    )
+    return result, _gate_record(result, settings, gate)
+
+
 def _harmonize_and_publish(
     settings: Settings,
     center_id: str,
@@ -191,22 +220,13 @@ def _harmonize_and_publish(
     fingerprint: str,
     previous: dict[str, Any] | None,
     only_file: str | None,
-    gate: Gate | None,
-    process: Process,
+    prepare: Prepare,
 ) -> CenterOutcome:
     try:
-        result = process(
-            mapping_path(settings, center_id),
-            settings.landing,
-            run_id=run_id,
-            key=settings.pseudonym_key,
-            settle_seconds=settings.settle_seconds,
-            only_file=only_file,
-            limits=settings.read_limits,
-        )
+        result, gate_record = prepare(settings, center_id, run_id, only_file)
     except SpinemetError as error:
         return _kept_outcome(center_id, "failed", previous, error.as_record())
-    stats = _result_stats(result, _gate_record(result, settings, gate))
+    stats = _result_stats(result, gate_record)
     if not stats["quality_gate"]["passed"]:
         return CenterOutcome(
             center_id, "held", data_run_id=previous["run_id"] if previous else None, **stats
@@ -219,6 +239,18 @@ def _harmonize_and_publish(
     return CenterOutcome(center_id, "published", data_run_id=run_id, **stats)
 
 
+def _prepare_here(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    only_file: str | None,
+    *,
+    gate: Gate | None,
+    process: Process | None,
+) -> Prepared:
+    return harmonize_and_gate(settings, center_id, run_id, only_file, gate, process)
+
+
 def process_center_safely(
     settings: Settings,
     center_id: str,
@@ -228,8 +260,12 @@ def process_center_safely(
     only_file: str | None = None,
     gate: Gate | None = None,
     process: Process | None = None,
+    prepare: Prepare | None = None,
 ) -> CenterOutcome:
     """Process one center end to end; never raises for a problem of that center.
+
+    `prepare` harmonizes and gates elsewhere (a worker process) instead of `process`
+    and `gate` here; publishing always happens in this process.
 
     `unchanged` when its fingerprint matches its last publish (unless `force` or
     `settings.full_refresh`); `failed` when it cannot be read, harmonized or written;
@@ -252,15 +288,10 @@ def process_center_safely(
             settings, center_id, fingerprint, previous
         ):
             return _kept_outcome(center_id, "unchanged", previous, None)
+        if prepare is None:
+            prepare = functools.partial(_prepare_here, gate=gate, process=process)
         return _harmonize_and_publish(
-            settings,
-            center_id,
-            run_id,
-            fingerprint,
-            previous,
-            only_file,
-            gate,
-            process or _default_process(),
+            settings, center_id, run_id, fingerprint, previous, only_file, prepare
         )
     except Exception as exc:
         error = _internal_error(center_id, run_id, exc)

@@ -138,6 +138,28 @@ def center_fingerprint(
     return fingerprint_of(hashes, mapping_hashes(mapping_path), key_fingerprint)
 
 
+def cached_fingerprint(
+    mapping_path: Path,
+    landing_dir: Path,
+    center_id: str,
+    *,
+    key_fingerprint: str | None,
+    data_root: Path,
+) -> str | None:
+    """`center_fingerprint` from the hash cache alone, reading and writing nothing else.
+
+    None when a landing file is new or its size or times changed since it was hashed:
+    the answer would need hashing. A cheap "has anything changed?" for a warm-up.
+    """
+    cache = _read_json(hash_cache_path(data_root, center_id)) or {}
+    files = _regular_files(landing_dir / center_id)
+    if {name for name, _path in files} != set(cache):
+        return None
+    if any(cache[name].get("stat") != _stat_key(path.stat()) for name, path in files):
+        return None
+    return fingerprint_of(cache, mapping_hashes(mapping_path), key_fingerprint)
+
+
 def published_state(data_root: Path, center_id: str) -> dict[str, Any] | None:
     """The center's last publish {center_id, fingerprint, run_id, stats}, or None."""
     return _read_json(state_path(data_root, center_id))

@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from spinemet_etl.errors import SpinemetError
+from spinemet_etl.localserver import free_port, stop, wait_until_healthy
+
+__all__ = ["free_port", "prefect_server"]
 
 STARTUP_SECONDS = 120.0
-POLL_SECONDS = 0.25
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _wait_until_healthy(server: subprocess.Popen[bytes], api_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not _healthy(api_url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            raise SpinemetError(
-                f"the bench's Prefect server did not start at {api_url}; read `{log}`, "
-                "free the port or the machine, and run the bench again.",
-                code="bench-step-failed",
-            )
-        time.sleep(POLL_SECONDS)
+    if not wait_until_healthy(server, f"{api_url}/health", STARTUP_SECONDS):
+        raise SpinemetError(
+            f"the bench's Prefect server did not start at {api_url}; read `{log}`, "
+            "free the port or the machine, and run the bench again.",
+            code="bench-step-failed",
+        )
 
 
 @contextmanager
@@ -64,9 +43,4 @@ def prefect_server(log: Path, env: dict[str, str]) -> Iterator[str]:
             _wait_until_healthy(server, api_url, log)
             yield api_url
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)

@@ -57,11 +57,10 @@ def baseline_endpoints(patients: pd.DataFrame, groups: Groups, n: FloatArray) ->
     sums = groups.count(age)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, sums / n, np.nan)
-        squares = np.bincount(
-            groups.member_group,
-            weights=(age[groups.member_patient] - mean[groups.member_group]) ** 2,
-            minlength=groups.n_groups,
-        )
+        squares = np.zeros(groups.n_groups)
+        for block in groups.membership_blocks():
+            weights = (age - mean[block]) ** 2
+            squares += np.bincount(block, weights=weights, minlength=groups.n_groups)
         sd = np.where(n >= 2, np.sqrt(squares / (n - 1)), np.nan)
     risk = patients["anesthetic_risk"]
     endpoints = [

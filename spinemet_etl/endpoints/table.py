@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from schemas.endpoints import POOLED_SCOPE, EndpointsModel
@@ -15,6 +18,8 @@ STRATA = ["all", *(f"procedure={procedure}" for procedure in PROCEDURES)]
 VALUE_COLUMNS = ["estimate", "numerator", "denominator", "se", "ci_lower", "ci_upper", "p_value"]
 FLOAT_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "p_value"]
 INT_COLUMNS = ["n", "numerator", "denominator"]
+MEMBERSHIPS = 4
+"""Groups of each patient: (center, all), (center, procedure), (ALL, all), (ALL, procedure)."""
 
 
 @dataclass(frozen=True)
@@ -23,14 +28,14 @@ class Groups:
 
     Scopes are the centers in sorted order, then ALL. A patient belongs to four groups:
     (its center, all), (its center, its procedure), (ALL, all), (ALL, its procedure);
-    `member_group[k]` and `member_patient[k]` list those memberships.
+    `member_group[k]` (int32) lists those memberships, in four blocks of n rows, and
+    `member_patient[k]` = k mod n is the patient of membership k.
     """
 
     scopes: list[str]
     center: IntArray
     procedure: IntArray
-    member_group: IntArray
-    member_patient: IntArray
+    member_group: npt.NDArray[np.int32]
 
     @property
     def n_groups(self) -> int:
@@ -41,20 +46,64 @@ class Groups:
         """The group (ALL, all)."""
         return (len(self.scopes) - 1) * len(STRATA)
 
-    def count(self, mask: np.ndarray) -> FloatArray:
-        """Per group, the sum of `mask` (one value per patient) over its patients."""
-        weights = np.asarray(mask, dtype=np.float64)[self.member_patient]
-        counts = np.bincount(self.member_group, weights=weights, minlength=self.n_groups)
-        return counts.astype(np.float64)
+    @property
+    def member_patient(self) -> IntArray:
+        """The patient of each membership (computed when asked: 4n integers)."""
+        return np.tile(np.arange(self.center.size, dtype=np.int64), MEMBERSHIPS)
 
-    def member_order(self, time: FloatArray, event: BoolArray) -> IntArray:
-        """Membership rows ordered by (group, time, events first), sorting patients only once."""
-        by_patient = np.argsort(~event, kind="stable")
-        by_patient = by_patient[np.argsort(time[by_patient], kind="stable")]
+    def count(self, mask: np.ndarray) -> FloatArray:
+        """Per group, the sum of `mask` (one value per patient) over its patients.
+
+        One `bincount` per kind of membership (n rows each, not 4n): every group is fed
+        by one kind only, in patient order, so the sums are those of a single bincount
+        over all memberships, bit for bit.
+        """
+        weights = np.asarray(mask, dtype=np.float64)
+        counts = np.zeros(self.n_groups)
+        for block in self.membership_blocks():
+            counts += np.bincount(block, weights=weights, minlength=self.n_groups)
+        return counts
+
+    def membership_blocks(self) -> list[npt.NDArray[np.int32]]:
+        """`member_group` in its four blocks of n rows (the kinds of membership, in order)."""
+        n = self.center.size
+        return [self.member_group[i * n : (i + 1) * n] for i in range(MEMBERSHIPS)]
+
+    def _block_order(self, block: np.ndarray, by_patient: IntArray) -> IntArray:
+        """The patients of one block by (group, then their order in `by_patient`)."""
+        small = block[by_patient].astype(np.int16 if self.n_groups < 2**15 else np.int64)
+        return by_patient[np.argsort(small, kind="stable")]
+
+    def block_orders(self, time: FloatArray, event: BoolArray) -> Iterator[IntArray]:
+        """For each of `membership_blocks()` in turn, its patients ordered by (group, time,
+        events first), sorting the patients by time only once; one block's order at a time."""
+        by_patient = _time_order(time, event)
+        for block in self.membership_blocks():
+            yield self._block_order(block, by_patient)
+
+    def member_order(
+        self, time: FloatArray, event: BoolArray
+    ) -> npt.NDArray[np.signedinteger[Any]]:
+        """Membership rows ordered by (group, time, events first), sorting patients only once.
+
+        The order a stable sort by group of all 4n memberships (blocks one after the
+        other, each in time order) gives, built block by block: each group's rows
+        come from one block, so its sorted block is copied to the group's place. The
+        indices are int32 when they fit (half the memory of 4n int64 indices).
+        """
+        by_patient = _time_order(time, event)
         n = by_patient.size
-        rows = (np.arange(4, dtype=np.int64)[:, None] * n + by_patient[None, :]).ravel()
-        small = self.member_group[rows].astype(np.int16 if self.n_groups < 2**15 else np.int64)
-        return rows[np.argsort(small, kind="stable")]
+        sizes = self.count(np.ones(n, dtype=bool)).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        dtype = np.int32 if MEMBERSHIPS * n < 2**31 else np.int64
+        order: npt.NDArray[np.signedinteger[Any]] = np.empty(MEMBERSHIPS * n, dtype=dtype)
+        for index, block in enumerate(self.membership_blocks()):
+            rows = self._block_order(block, by_patient)
+            starts = np.searchsorted(block[rows], np.arange(self.n_groups + 1, dtype=block.dtype))
+            for group in np.flatnonzero(np.diff(starts)):
+                segment = rows[starts[group] : starts[group + 1]]
+                order[offsets[group] : offsets[group + 1]] = segment + index * n
+        return order
 
     def stratum_all(self) -> BoolArray:
         """True for the groups of stratum `all`."""
@@ -67,22 +116,34 @@ class Groups:
 
 def build_groups(center_id: pd.Series, procedure: pd.Series) -> Groups:
     """The groups of a patients frame, from its `center_id` and `procedure` columns."""
-    names = center_id.astype(str).to_numpy()
-    centers = sorted(set(names))
-    center = np.searchsorted(np.array(centers, dtype=object), names).astype(np.int64)
+    if isinstance(center_id.dtype, pd.CategoricalDtype):
+        categories = [str(c) for c in center_id.cat.categories]
+        used = np.unique(center_id.cat.codes.to_numpy())
+        centers = sorted(categories[code] for code in used if code >= 0)
+        rank = np.searchsorted(np.array(centers, dtype=object), np.array(categories, dtype=object))
+        center = rank[center_id.cat.codes.to_numpy()].astype(np.int64)
+    else:
+        names = center_id.astype(str).to_numpy()
+        centers = sorted(set(names))
+        center = np.searchsorted(np.array(centers, dtype=object), names).astype(np.int64)
     proc = pd.Categorical(procedure, categories=PROCEDURES).codes.astype(np.int64)
     width = len(STRATA)
-    pooled = np.full(center.size, len(centers) * width, dtype=np.int64)
-    member_group = np.concatenate(
-        [center * width, center * width + 1 + proc, pooled, pooled + 1 + proc]
-    )
+    code = center.astype(np.int32) * width
+    pooled = np.full(center.size, len(centers) * width, dtype=np.int32)
+    step = proc.astype(np.int32) + 1
+    member_group = np.concatenate([code, code + step, pooled, pooled + step])
     return Groups(
         scopes=[*centers, POOLED_SCOPE],
         center=center,
         procedure=proc,
-        member_group=member_group,
-        member_patient=np.tile(np.arange(center.size, dtype=np.int64), 4),
+        member_group=member_group.astype(np.int32, copy=False),
     )
+
+
+def _time_order(time: FloatArray, event: BoolArray) -> IntArray:
+    """Patients by time, events before censorings at a tied time (stable sorts)."""
+    by_patient = np.argsort(~event, kind="stable")
+    return by_patient[np.argsort(time[by_patient], kind="stable")]
 
 
 @dataclass

@@ -32,7 +32,9 @@ def _shares(values: pd.Series) -> pd.Series:
     counts = values.value_counts(dropna=False, sort=False)
     keys = counts.index.astype(object)
     keys = keys.where(keys.notna(), "<missing>")
-    shares = pd.Series(counts.to_numpy(), index=keys).groupby(level=0, sort=False).sum()
+    shares = pd.Series(counts.to_numpy(), index=keys)
+    if not keys.is_unique:  # None and NaN are both `<missing>`
+        shares = shares.groupby(level=0, sort=False).sum()
     return shares[shares > 0] / max(len(values), 1)
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spinemet_etl.manifest import latest_manifest
 from spinemet_etl.publish import staging_root, write_bytes_atomically
-from spinemet_etl.report.render import render_report
+from spinemet_etl.report.cache import (
+    CACHE_FILE,
+    cache_bytes,
+    cache_key,
+    partition_stamp,
+    read_cached_parts,
+)
+from spinemet_etl.report.render import PageParts, page_parts, render_report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPORT_HTML = Path("reports") / "report.html"
 
@@ -37,24 +47,52 @@ def build_report(
     given (a run reporting on itself before its manifest is on disk), else from the
     newest manifest under `_runs/`, if any. No patients yet still gives a valid page.
     With `reuse_endpoints` (the caller knows the data and settings are those the table on
-    disk was computed from) the endpoint table is read back instead of recomputed.
+    disk was computed from) the endpoint table is read back instead of recomputed, and
+    the page's figures and crosstab come from `reports/.report-cache.json` when it was
+    written for the same partitions, endpoint file and `suppress_below`: the patients
+    are then not read at all. Every build rewrites that cache just before the page.
     """
     from spinemet_etl.endpoints import compute_endpoints
-    from spinemet_etl.endpoints.io import read_endpoints, read_patients, write_endpoints
+    from spinemet_etl.endpoints.io import read_endpoints, write_endpoints
 
-    patients = read_patients(data_root, validate=not reuse_endpoints)
-    endpoints = read_endpoints(data_root) if reuse_endpoints else None
+    stamp = partition_stamp(data_root)
     endpoints_path = data_root / "reports" / "endpoints.parquet"
+    endpoints = read_endpoints(data_root) if reuse_endpoints else None
     if endpoints is None:
+        patients = _patients(data_root, validate=True)
         endpoints = compute_endpoints(patients, pain_mcid=pain_mcid)
         endpoints_path = write_endpoints(endpoints, data_root, run_id)
+        key = cache_key(stamp, endpoints_path, suppress_below)
+        parts = _draw(data_root, key, patients, endpoints)
+        del patients
+    else:
+        key = cache_key(stamp, endpoints_path, suppress_below)
+        parts = read_cached_parts(data_root, key) or _draw(
+            data_root, key, _patients(data_root, validate=False), endpoints
+        )
     html = render_report(
-        patients,
+        None,
         endpoints,
         manifest=manifest if manifest is not None else latest_manifest(data_root),
         suppress_below=suppress_below,
         generated_for_run=run_id,
+        parts=parts,
     )
-    html_path = data_root / REPORT_HTML
-    write_bytes_atomically(html_path, html.encode("utf-8"), staging_root(data_root))
-    return ReportPaths(endpoints=endpoints_path, html=html_path)
+    write_bytes_atomically(data_root / REPORT_HTML, html.encode("utf-8"), staging_root(data_root))
+    return ReportPaths(endpoints=endpoints_path, html=data_root / REPORT_HTML)
+
+
+def _patients(data_root: Path, *, validate: bool) -> pd.DataFrame:
+    """The patient columns the endpoints and the page use."""
+    from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
+
+    return read_patients(data_root, validate=validate, columns=REPORT_COLUMNS)
+
+
+def _draw(
+    data_root: Path, key: dict[str, Any], patients: pd.DataFrame, endpoints: pd.DataFrame
+) -> PageParts:
+    """Draw the page's figures and crosstab, and keep them for the next re-render."""
+    parts = page_parts(patients, endpoints, int(key["suppress_below"]))
+    write_bytes_atomically(data_root / CACHE_FILE, cache_bytes(key, parts), staging_root(data_root))
+    return parts

@@ -36,37 +36,49 @@ def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> 
         A Kaplan–Meier curve of fewer than K patients shows each death as a step, so
         under disclosure control such a center is not drawn at all.
     """
-    sizes = patients["center_id"].astype(str).value_counts()
+    sizes = patients["center_id"].value_counts()
     ranked = sorted(
         (
             (str(center), int(size))
             for center, size in sizes.items()
-            if not small(size, suppress_below)
+            if size > 0 and not small(size, suppress_below)
         ),
         key=lambda item: (-item[1], item[0]),
     )
     return sorted(center for center, _ in ranked[:limit])
 
 
-def _curve(frame: pd.DataFrame, label: str, color: str, k: int) -> Curve:
-    return Curve(
-        label=label,
-        time_months=frame["os_months"].to_numpy(dtype=np.float64),
-        event=frame["os_event"].to_numpy(dtype=bool),
-        suppress_below=k,
-        color=color,
+def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every patient's OS time (months) and event, as numpy arrays."""
+    return (
+        patients["os_months"].to_numpy(dtype=np.float64),
+        patients["os_event"].to_numpy(dtype=bool),
     )
+
+
+def _curve(
+    survival: tuple[np.ndarray, np.ndarray], rows: np.ndarray | None, label: str, color: str, k: int
+) -> Curve:
+    """The curve of the patients where `rows` holds (all when None); only two columns copied."""
+    time, event = survival
+    if rows is not None:
+        time, event = time[rows], event[rows]
+    return Curve(label=label, time_months=time, event=event, suppress_below=k, color=color)
 
 
 def km_by_center(patients: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
     """Overall survival of each listed center and of all centers pooled, in one plot."""
     n_centers = patients["center_id"].nunique()
+    survival = _survival(patients)
     curves = [
-        _curve(patients[patients["center_id"] == center], center, PALETTE[i], suppress_below)
+        _curve(
+            survival, (patients["center_id"] == center).to_numpy(), center, PALETTE[i],
+            suppress_below,
+        )
         for i, center in enumerate(centers)
-    ]
+    ]  # fmt: skip
     pooled_k = suppress_below if protects(POOLED_SCOPE, n_centers, suppress_below) else 0
-    curves.append(_curve(patients, "All centers", "#000000", pooled_k))
+    curves.append(_curve(survival, None, "All centers", "#000000", pooled_k))
     return km_svg(curves, title="Overall survival by center", salt="km-centers")
 
 
@@ -74,10 +86,12 @@ def km_by_procedure(patients: pd.DataFrame, suppress_below: int) -> str:
     """Overall survival by procedure, all centers pooled."""
     n_centers = patients["center_id"].nunique()
     k = suppress_below if protects(POOLED_SCOPE, n_centers, suppress_below) else 0
+    survival = _survival(patients)
+    masks = [(patients["procedure"] == p).to_numpy() for p in PROCEDURES]
     curves = [
-        _curve(patients[patients["procedure"] == p], PROCEDURE_LABELS[p], PALETTE[i], k)
-        for i, p in enumerate(PROCEDURES)
-        if (patients["procedure"] == p).any()
+        _curve(survival, mask, PROCEDURE_LABELS[p], PALETTE[i], k)
+        for i, (p, mask) in enumerate(zip(PROCEDURES, masks, strict=True))
+        if mask.any()
     ]
     return km_svg(curves, title="Overall survival by procedure, all centers", salt="km-procedure")
 

@@ -22,6 +22,7 @@ from spinemet_etl.report.format import DISPLAYS
 from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
 from spinemet_etl.report.tables import (
     TOMITA_LABELS,
+    Row,
     endpoint_sections,
     pooled_rows,
     tomita_crosstab,
@@ -73,22 +74,34 @@ def _uses_development_key(manifest: dict[str, Any] | None) -> bool | None:
     return bool(manifest.get("key_fingerprint") == Settings().key_fingerprint)
 
 
-def _figures(patients: pd.DataFrame, endpoints: pd.DataFrame, k: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageParts:
+    """The page's figures (KM curves, forest plot) and its Tomita crosstab.
+
+    The parts drawn from patient rows or with matplotlib: `build_report` keeps them in
+    `reports/.report-cache.json`, so that a re-render of the same data needs neither
+    the patients nor matplotlib.
+    """
+
+    km_centers: str
+    km_procedure: str
+    forest: str
+    crosstab: list[Row]
+
+
+def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: int) -> PageParts:
+    """The figures and the crosstab of `patients` (canonical rows with `center_id`)."""
     if patients.empty:
-        return {
-            "km_centers": "",
-            "km_procedure": "",
-            "forest": "",
-            "km_shown": [],
-            "forest_shown": [],
-        }
+        return PageParts(km_centers="", km_procedure="", forest="", crosstab=[])
+    k = suppress_below
     km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
     forest_centers = largest_centers(patients, MAX_FOREST_CENTERS, 0)
-    return {
-        "km_centers": km_by_center(patients, km_centers, k),
-        "km_procedure": km_by_procedure(patients, k),
-        "forest": forest_plot(endpoints, forest_centers, k),
-    }
+    return PageParts(
+        km_centers=km_by_center(patients, km_centers, k),
+        km_procedure=km_by_procedure(patients, k),
+        forest=forest_plot(endpoints, forest_centers, k),
+        crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
+    )
 
 
 def _tomita_classes(patients: pd.DataFrame) -> pd.Series:
@@ -114,15 +127,11 @@ def _header(
     }
 
 
-def _tables(
-    patients: pd.DataFrame, endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int
-) -> dict[str, Any]:
+def _tables(endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int) -> dict[str, Any]:
     order = _endpoint_order()
-    crosstab = [] if patients.empty else tomita_crosstab(patients, _tomita_classes(patients), k)
     return {
         "sections": endpoint_sections(endpoints, [c.scope for c in columns], order, k),
         "pooled": pooled_rows(endpoints, order),
-        "crosstab": crosstab,
         "tomita_labels": list(TOMITA_LABELS.values()),
     }
 
@@ -132,29 +141,45 @@ def _quality(manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
     return {"quality": quality, "reason_legend": reason_legend(quality or [])}
 
 
+def _parts(parts: PageParts) -> dict[str, Any]:
+    return {
+        "km_centers": parts.km_centers,
+        "km_procedure": parts.km_procedure,
+        "forest": parts.forest,
+        "crosstab": parts.crosstab,
+    }
+
+
 def render_report(
-    patients: pd.DataFrame,
+    patients: pd.DataFrame | None,
     endpoints: pd.DataFrame,
     *,
     manifest: dict[str, Any] | None = None,
     suppress_below: int = 0,
     generated_for_run: str | None = None,
+    parts: PageParts | None = None,
 ) -> str:
     """The outcome report as one self-contained HTML page (inline CSS and SVG, no fetches).
 
     `patients` are canonical rows with `center_id`; `endpoints` the tidy endpoint table.
+    `parts` (figures and crosstab already drawn from the same patients, endpoints and
+    `suppress_below`, see `page_parts`) replaces `patients`, which may then be None.
     `manifest` (the run manifest) adds the data-quality summary and marks centers whose
     data come from an earlier run. `suppress_below` = K > 0 shows per-center
     counts 1..K−1 as `<K` (docs/report.md). No patient-level row reaches the page.
     """
+    if parts is None:
+        if patients is None:
+            raise ValueError("render_report needs the patients or their page parts")
+        parts = page_parts(patients, endpoints, suppress_below)
     columns = _columns(endpoints, stale_centers(manifest))
     return str(
         _environment()
         .get_template(TEMPLATE)
         .render(
             **_header(manifest, generated_for_run, suppress_below, columns),
-            **_tables(patients, endpoints, columns, suppress_below),
+            **_tables(endpoints, columns, suppress_below),
             **_quality(manifest, suppress_below),
-            **_figures(patients, endpoints, suppress_below),
+            **_parts(parts),
         )
     )

@@ -59,14 +59,31 @@ def harrell_c(
         np.bincount(g[e][scored], weights=x[scored], minlength=n_groups)
         for x in (concordant, discordant, tied)
     ]
-    pairs = sums[0] + sums[1] + sums[2]
+    return pair_counts(sums[0], sums[1], sums[2])
+
+
+def pair_counts(concordant: np.ndarray, discordant: np.ndarray, tied: np.ndarray) -> PairCounts:
+    """PairCounts with C = (concordant + tied / 2) / all comparable pairs, NaN without any."""
+    pairs = concordant + discordant + tied
     with np.errstate(invalid="ignore", divide="ignore"):
-        c_index = np.where(pairs > 0, (sums[0] + sums[2] / 2) / pairs, np.nan)
+        c_index = np.where(pairs > 0, (concordant + tied / 2) / pairs, np.nan)
     return PairCounts(
-        concordant=sums[0].astype(np.float64),
-        discordant=sums[1].astype(np.float64),
-        tied_score=sums[2].astype(np.float64),
+        concordant=concordant.astype(np.float64),
+        discordant=discordant.astype(np.float64),
+        tied_score=tied.astype(np.float64),
         c_index=c_index.astype(np.float64),
+    )
+
+
+def add_pair_counts(parts: list[PairCounts]) -> PairCounts:
+    """The counts of disjoint sets of groups (or of pairs) added, and C recomputed.
+
+    The counts are integers held in float64, so their sums are exact in any order.
+    """
+    return pair_counts(
+        np.sum([p.concordant for p in parts], axis=0),
+        np.sum([p.discordant for p in parts], axis=0),
+        np.sum([p.tied_score for p in parts], axis=0),
     )
 
 

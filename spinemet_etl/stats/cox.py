@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 from spinemet_etl.stats.grouping import FloatArray
 from spinemet_etl.stats.km import Z_95
@@ -76,6 +75,8 @@ def cox_categorical(
         patients and deaths: the caller drops the ones that do not (R would return NA,
         or a diverging β with a warning).
     """
+    from scipy.special import ndtr  # = scipy.stats.norm.cdf, without scipy.stats' imports
+
     table = risk_table(
         np.asarray(time, dtype=np.float64),
         np.asarray(event, dtype=bool),
@@ -108,7 +109,7 @@ def cox_categorical(
         hazard_ratio=np.exp(coef),
         lower=limits[0],
         upper=limits[1],
-        p_value=2 * norm.sf(np.abs(coef / se)),
+        p_value=2 * ndtr(-np.abs(coef / se)),
         loglik=loglik,
         iterations=iterations,
     )

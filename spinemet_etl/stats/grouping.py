@@ -12,7 +12,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 def segment_starts(group: IntArray, n_groups: int) -> IntArray:
     """Index of each group's first row in `group` (sorted ascending); length n_groups + 1."""
-    return np.searchsorted(group, np.arange(n_groups + 1)).astype(np.int64)
+    bounds = np.arange(n_groups + 1, dtype=np.result_type(group.dtype, np.int32))
+    return np.searchsorted(group, bounds).astype(np.int64)
 
 
 def segmented_cumsum(values: FloatArray, starts: IntArray, group: IntArray) -> FloatArray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 from spinemet_etl.stats.grouping import (
     BoolArray,
@@ -16,7 +15,8 @@ from spinemet_etl.stats.grouping import (
     segmented_cumsum,
 )
 
-Z_95 = float(norm.ppf(0.975))
+Z_95 = 1.959963984540054
+"""Φ⁻¹(0.975) as scipy computes it (`scipy.stats.norm.ppf(0.975)`), without importing scipy."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _cells(
     new = np.ones(group.size, dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
     first = np.flatnonzero(new)
-    n_event = np.add.reduceat(event.astype(np.int64), first) if first.size else first
+    n_event = np.add.reduceat(event, first, dtype=np.int64) if first.size else first
     n_total = np.diff(np.append(first, group.size))
     return group[first], time[first], first, n_event.astype(np.int64), n_total
 
@@ -97,7 +97,11 @@ def km_grouped(
     """
     if order is None:
         order = group_sort_order(group, n_groups, time)
-    g, t, e = group[order], time[order], event[order]
+    return km_sorted(group[order], time[order], event[order], n_groups)
+
+
+def km_sorted(g: np.ndarray, t: FloatArray, e: BoolArray, n_groups: int) -> GroupedKM:
+    """`km_grouped` of rows already sorted by (group, time, events first)."""
     cell_group, cell_time, first, n_event, n_total = _cells(g, t, e)
     row_starts = segment_starts(g, n_groups)
     n_risk = row_starts[cell_group + 1] - first

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import chi2
 
 from spinemet_etl.stats.grouping import FloatArray
 from spinemet_etl.stats.km import Z_95
@@ -59,6 +58,8 @@ def dersimonian_laird(events: np.ndarray, totals: np.ndarray) -> PooledProportio
         `rma(measure = "PLO", method = "DL")`. None below 2 centers: a random-effects
         pool of one center has no between-center variance to estimate.
     """
+    from scipy.special import chdtrc  # = scipy.stats.chi2.sf, without scipy.stats' imports
+
     x = np.asarray(events, dtype=np.float64)
     n = np.asarray(totals, dtype=np.float64)
     x, n = x[n > 0], n[n > 0]
@@ -84,7 +85,7 @@ def dersimonian_laird(events: np.ndarray, totals: np.ndarray) -> PooledProportio
         tau2=float(tau2),
         i2_pct=100 * max(0.0, (q - df) / q) if q > 0 else 0.0,
         q=q,
-        q_p_value=float(chi2.sf(q, df)),
+        q_p_value=float(chdtrc(df, q)),
     )
 
 

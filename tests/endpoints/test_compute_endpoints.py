@@ -165,3 +165,19 @@ def test_no_patients_at_all_gives_the_pooled_rows_with_n_zero(two_centers: pd.Da
     assert (table["n"] == 0).all()
     assert table["estimate"].isna().all()
     assert len(table) == len(ENDPOINT_CODES) + 3 * 24
+
+
+@pytest.mark.parametrize(
+    "categories",
+    [["aa", "bb"], ["zz", "bb", "aa"], ["bb", "aa", "unused"]],
+    ids=["sorted", "unsorted-with-unused", "unused-last"],
+)
+def test_center_id_as_category_gives_the_same_table(
+    two_centers: pd.DataFrame, categories: list[str]
+) -> None:
+    as_category = two_centers.assign(
+        center_id=pd.Categorical(two_centers["center_id"], categories=categories)
+    )
+    expected = compute_endpoints(two_centers)
+    pd.testing.assert_frame_equal(compute_endpoints(as_category), expected, check_exact=True)
+    assert set(expected["center_id"]) == {"aa", "bb", "ALL"}

@@ -11,7 +11,12 @@ import pyarrow.parquet as pq
 
 from schemas.contract import endpoints_arrow_schema, patients_arrow_schema
 from spinemet_etl.endpoints import compute_endpoints
-from spinemet_etl.endpoints.io import read_patients, write_endpoints
+from spinemet_etl.endpoints.io import (
+    ENDPOINTS_SCHEMA,
+    read_endpoints,
+    read_patients,
+    write_endpoints,
+)
 
 Build = Callable[[pd.DataFrame], pd.DataFrame]
 
@@ -39,13 +44,54 @@ def test_read_patients_recovers_center_and_model_dtypes(
     _write_partitions(patients, tmp_path)
     read = read_patients(tmp_path)
     expected = patients.sort_values("center_id", kind="stable").reset_index(drop=True)
+    expected["center_id"] = pd.Categorical(expected["center_id"], categories=["aa", "zz"])
     pd.testing.assert_frame_equal(read, expected)
+
+
+def test_read_patients_reads_only_the_columns_asked_for(
+    make_patients: Build, tmp_path: Path
+) -> None:
+    patients = make_patients(pd.DataFrame({
+        "center_id": ["bb", "aa", "bb"], "procedure": ["en_bloc", "palliative", "curettage"],
+        "days": [5, 50, 500], "dead": [1, 0, 1], "local_recurrence": [None, True, False],
+        "lr_days": [None, 10.0, None], "tokuhashi": [3, None, 9],
+    }))  # fmt: skip
+    _write_partitions(patients, tmp_path)
+    columns = ["center_id", "local_recurrence", "tokuhashi_revised", "os_months", "procedure"]
+    read = read_patients(tmp_path, columns=columns)
+    assert list(read.columns) == columns
+    assert read["center_id"].astype(str).tolist() == ["aa", "bb", "bb"]
+    assert read["local_recurrence"].tolist() == [True, pd.NA, False]
+    assert read["tokuhashi_revised"].dtype == "Int16"
+    assert read["tokuhashi_revised"].isna().tolist() == [True, False, False]
+    assert read["procedure"].tolist() == ["palliative", "en_bloc", "curettage"]
 
 
 def test_read_patients_of_an_empty_data_root_is_an_empty_valid_frame(tmp_path: Path) -> None:
     read = read_patients(tmp_path)
     assert read.empty
     assert str(read["procedure"].dtype) == "category"
+
+
+def test_endpoints_schema_is_the_contracts() -> None:
+    assert ENDPOINTS_SCHEMA.equals(endpoints_arrow_schema().remove_metadata())
+
+
+def test_read_endpoints_round_trips_and_refuses_a_foreign_table(
+    make_patients: Build, tmp_path: Path
+) -> None:
+    patients = make_patients(pd.DataFrame({
+        "center_id": ["aa", "bb"], "procedure": ["palliative", "curettage"], "days": [5, 50],
+        "dead": [1, 0],
+    }))  # fmt: skip
+    endpoints = compute_endpoints(patients)
+    write_endpoints(endpoints, tmp_path, "run-42")
+    back = read_endpoints(tmp_path)
+    assert back is not None
+    pd.testing.assert_frame_equal(back, endpoints)
+    foreign = pa.table({"center_id": ["aa"], "estimate": [1.0]})
+    pq.write_table(foreign, tmp_path / "reports" / "endpoints.parquet")
+    assert read_endpoints(tmp_path) is None
 
 
 def test_write_endpoints_atomically_with_schema_and_metadata(

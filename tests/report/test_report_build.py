@@ -71,7 +71,7 @@ def test_build_writes_both_reports_with_the_newest_manifest(tmp_path: Path) -> N
     assert "20261126T030000Z-0003" in html
     assert "Data shown come from the earlier run 20261101T020000Z-aaaa." in html  # newest: held
     assert sorted(p.name for p in paths.html.parent.iterdir()) == [
-        "endpoints.parquet", "report.html",
+        ".report-cache.json", "endpoints.parquet", "report.html",
     ]  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from spinemet_etl import state
 from spinemet_etl.state import (
+    cached_fingerprint,
     center_fingerprint,
     hash_cache_path,
     published_state,
@@ -150,3 +151,27 @@ def test_published_state_round_trip(tmp_path: Path) -> None:
     recorded = published_state(tmp_path, "boston")
     assert recorded is not None and recorded["run_id"] == "run-2"
     assert os.listdir(tmp_path / "_state") == ["boston.json"]
+
+
+def _cached(inputs: tuple[Path, Path], data_root: Path) -> str | None:
+    mapping, landing = inputs
+    return cached_fingerprint(mapping, landing, "boston", key_fingerprint="k", data_root=data_root)
+
+
+def test_the_cached_fingerprint_is_the_fingerprint(
+    inputs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data_root = tmp_path / "data"
+    assert _cached(inputs, data_root) is None  # nothing hashed yet
+    full = _fingerprint(inputs, key_fingerprint="k", data_root=data_root)
+    assert _cached(inputs, data_root) == full
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_the_cached_fingerprint_sees_every_change(
+    inputs: tuple[Path, Path], tmp_path: Path, change: str
+) -> None:
+    data_root = tmp_path / "data"
+    before = _fingerprint(inputs, key_fingerprint="k", data_root=data_root)
+    CHANGES[change](inputs)
+    assert _cached(inputs, data_root) != before

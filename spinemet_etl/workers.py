@@ -1,0 +1,189 @@
+"""Centers harmonized and gated in worker processes, so that they use every core.
+
+Threads do not: harmonizing is mostly Python holding the GIL, and 25 centers took as
+long on two threads as on one (docs/performance.md). A worker harmonizes a center and
+runs its quality gate; it never writes to the data root: the run's own process
+publishes, under the run's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import select
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from spinemet_etl.pipeline import Prepared, harmonize_and_gate
+from spinemet_etl.quality.config import QualityConfig
+from spinemet_etl.results import CenterResult
+from spinemet_etl.settings import Settings
+
+PRELOAD = (
+    "spinemet_etl.harmonize",
+    "spinemet_etl.quality.gate",
+    "great_expectations",
+    "great_expectations.expectations",
+)
+"""Imported once by the fork server, so that every worker starts with them (GX: ~6 s)."""
+LOGGER = "spinemet_etl"
+WATCH_SECONDS = 0.5
+
+
+@dataclass
+class WorkerAnswer:
+    """What a worker sends back: the prepared center, or the error it raised; its log."""
+
+    prepared: Prepared | None
+    verdict: Any = None
+    gate_seconds: float = 0.0
+    error: BaseException | None = None
+    frames: str = ""
+    records: list[logging.LogRecord] = field(default_factory=list)
+
+
+class _Collect(logging.Handler):
+    """Keeps the worker's log records, message formatted, to be handled in the run's process."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def _collected(level: int) -> Iterator[_Collect]:
+    logger = logging.getLogger(LOGGER)
+    handler = _Collect()
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def prepare_center(
+    settings: Settings,
+    center_id: str,
+    run_id: str,
+    only_file: str | None,
+    quality: QualityConfig,
+    log_level: int,
+) -> WorkerAnswer:
+    """In a worker: harmonize one center and gate it against its last partition.
+
+    An exception is returned, not raised, with its frames (never its message, which may
+    hold data) so that the run can log where it happened.
+    """
+    from spinemet_etl.quality.gate import run_quality_gate
+
+    answer = WorkerAnswer(None)
+
+    def gate(result: CenterResult, previous: Any) -> Any:
+        started = time.perf_counter()
+        answer.verdict = run_quality_gate(result, previous, quality)
+        answer.gate_seconds = time.perf_counter() - started
+        return answer.verdict
+
+    with _collected(log_level) as collected:
+        try:
+            answer.prepared = harmonize_and_gate(settings, center_id, run_id, only_file, gate)
+        except Exception as exc:
+            answer.error = exc
+            answer.frames = "".join(traceback.format_tb(exc.__traceback__))
+    answer.records = collected.records
+    return answer
+
+
+def _die_with_run(run_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the run's process `run_pid` ends.
+
+    Notes:
+        A killed run must leave nothing behind that still works on its data. The
+        workers' parent is the fork server, not the run, and the two keep each other
+        alive; so each worker watches the run itself (a pidfd on Linux, else a poll).
+    """
+    threading.Thread(target=_watch, args=(run_pid,), name="watch-run", daemon=True).start()
+
+
+def _watch(run_pid: int) -> None:
+    try:
+        handle = os.pidfd_open(run_pid)
+    except (AttributeError, OSError):
+        while _exists(run_pid):
+            time.sleep(WATCH_SECONDS)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ready() -> None:
+    return None
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """This process's pool of `workers` processes, started on first use.
+
+    Notes:
+        Workers are forked from a fork server that has imported PRELOAD once (forking
+        the run's own process, which has threads, is unsafe; spawning each worker
+        would import everything once per worker).
+    """
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None or getattr(pool, "_broken", False):
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(PRELOAD))
+            pool = ProcessPoolExecutor(
+                workers, context, initializer=_die_with_run, initargs=(os.getpid(),)
+            )
+            _POOLS[workers] = pool
+        return pool
+
+
+def start_workers(workers: int) -> None:
+    """Start the pool's processes now, in the background (their imports take seconds)."""
+
+    def start() -> None:
+        pool = worker_pool(workers)
+        futures: list[Future[None]] = [pool.submit(_ready) for _ in range(workers)]
+        for future in futures:
+            with contextlib.suppress(Exception):
+                future.result()
+
+    threading.Thread(target=start, name="spinemet-workers", daemon=True).start()
+
+
+def shutdown_workers() -> None:
+    """Stop every pool of this process (at the end of a run)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,136 @@
+"""Centers prepared in worker processes: the same result, errors and logs come back, no orphan."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.entrypoints import demo_centers_dir
+from spinemet_etl import workers
+from spinemet_etl.errors import SourceError
+from spinemet_etl.pipeline import harmonize_and_gate
+from spinemet_etl.quality.config import load_quality_config
+from spinemet_etl.quality.gate import run_quality_gate
+from spinemet_etl.settings import Settings
+from spinemet_etl.synth import write_consortium
+from spinemet_etl.workers import prepare_center, worker_pool
+
+RUN_ID = "20261126T020000Z-abcd"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    landing = tmp_path_factory.mktemp("landing")
+    write_consortium(landing, n_patients=60, seed=11)
+    data = tmp_path_factory.mktemp("data")
+    return Settings(landing=landing, centers_dir=demo_centers_dir(), data=str(data))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("center_id", ["boston", "barcelona"], ids=["csv", "redcap"])
+def test_a_worker_prepares_what_this_process_prepares(settings: Settings, center_id: str) -> None:
+    quality = load_quality_config()
+    answer = (
+        worker_pool(2)
+        .submit(prepare_center, settings, center_id, RUN_ID, None, quality, logging.INFO)
+        .result()
+    )
+    here, here_gate = harmonize_and_gate(
+        settings, center_id, RUN_ID, None, lambda r, p: run_quality_gate(r, p, quality)
+    )
+    assert answer.error is None and answer.prepared is not None
+    there, there_gate = answer.prepared
+    assert len(there.patients) > 0
+    pd.testing.assert_frame_equal(there.patients, here.patients)
+    pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
+    assert there.files == here.files
+    assert there_gate == here_gate
+    assert answer.verdict.passed == here_gate["passed"] and answer.gate_seconds > 0
+
+
+def test_a_center_error_comes_back_to_be_raised_here(settings: Settings) -> None:
+    missing = Settings(landing=settings.landing / "nowhere", centers_dir=settings.centers_dir)
+    answer = prepare_center(missing, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
+    assert isinstance(answer.error, SourceError)
+    assert answer.prepared is None and answer.verdict is None
+
+
+def test_an_unexpected_error_comes_back_with_its_frames_not_its_message(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = "patient 0042 born 1961-03-04"
+
+    def explode(*_args: object) -> None:
+        raise ValueError(data)
+
+    monkeypatch.setattr(workers, "harmonize_and_gate", explode)
+    answer = prepare_center(settings, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
+    assert isinstance(answer.error, ValueError)
+    assert "explode" in answer.frames and "prepare_center" in answer.frames
+    assert "0042" not in answer.frames and "1961" not in answer.frames
+
+
+def test_the_workers_log_records_come_back_formatted(settings: Settings, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    write_consortium(landing, n_patients=20, seed=4)
+    export = landing / "boston" / "spine_mets_registry.csv"
+    lines = export.read_text(encoding="utf-8").splitlines()
+    export.write_text(
+        "\n".join([lines[0] + ",ward"] + [line + ",B2" for line in lines[1:]]) + "\n", "utf-8"
+    )
+    extra = Settings(landing=landing, centers_dir=settings.centers_dir, data=str(tmp_path / "d"))
+    answer = prepare_center(extra, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
+    messages = [record.getMessage() for record in answer.records]
+    assert any("ward" in message and "boston" in message for message in messages), messages
+    assert all(record.args is None for record in answer.records)
+    assert not logging.getLogger(workers.LOGGER).handlers[-1:] or not isinstance(
+        logging.getLogger(workers.LOGGER).handlers[-1], workers._Collect
+    )
+
+
+KEEP_POOL = textwrap.dedent(
+    """
+    import sys, time
+    from spinemet_etl.workers import worker_pool
+
+    if __name__ == "__main__":
+        pool = worker_pool(2)
+        for future in [pool.submit(time.sleep, 0.5) for _ in range(2)]:
+            future.result()
+        print(" ".join(str(pid) for pid in pool._processes), flush=True)
+        time.sleep(600)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in "ZX"
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_no_worker_behind(tmp_path: Path) -> None:
+    script = tmp_path / "keep_pool.py"
+    script.write_text(KEEP_POOL, encoding="utf-8")
+    run = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert run.stdout is not None
+    pids = [int(pid) for pid in run.stdout.readline().split()]
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
