@@ -154,10 +154,11 @@ def run_report(settings: Settings) -> str:
     """Recompute endpoints.parquet and report.html; `ok` when they were written."""
     disable_telemetry()
     from flows.report import report
+    from spinemet_etl.warmup import import_report_modules
 
     html = run_flow(
-        report, settings, data=settings.data, pain_mcid=settings.pain_mcid,
-        suppress_below=settings.suppress_below,
+        report, settings, warm=import_report_modules, data=settings.data,
+        pain_mcid=settings.pain_mcid, suppress_below=settings.suppress_below,
     )  # fmt: skip
     print(f"report: {html}")
     return "ok"

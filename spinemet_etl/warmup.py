@@ -17,8 +17,14 @@ HARMONIZING_MODULES = (
     "great_expectations.expectations",
 )
 """What harmonizing and gating a center import (Great Expectations alone takes ~6 s)."""
-REPORT_MODULES = ("spinemet_etl.endpoints", "spinemet_etl.report")
-"""What computing the endpoints and the page of a changed dataset imports."""
+REPORT_MODULES = (
+    "spinemet_etl.endpoints",
+    "spinemet_etl.report",
+    "scipy.special",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+)
+"""What computing the endpoints and drawing the page of a changed dataset imports."""
 
 
 def harmonizing_likely(settings: Settings) -> bool:
@@ -62,8 +68,13 @@ def warm_up(settings: Settings, *, harmonize_all: bool = False, workers: int = 0
         return
     if workers:
         start_workers(workers)
-        modules: tuple[str, ...] = REPORT_MODULES
     else:
-        modules = HARMONIZING_MODULES + REPORT_MODULES
-    for module in modules:
+        for module in HARMONIZING_MODULES:
+            importlib.import_module(module)
+    import_report_modules()
+
+
+def import_report_modules() -> None:
+    """Import what computing the endpoints and the page imports (`spinemet report`)."""
+    for module in REPORT_MODULES:
         importlib.import_module(module)

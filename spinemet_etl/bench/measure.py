@@ -6,11 +6,14 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from spinemet_etl.errors import SpinemetError
+
+SAMPLE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -22,22 +25,84 @@ class Timing:
     returncode: int
 
 
-def run_timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> Timing:
-    """Run `command` with output to `log`; wall seconds and the child's peak RSS.
+class _TreeMemory:
+    """Samples the summed memory of a process and all its descendants, keeping the peak.
 
     Notes:
-        The peak comes from `os.wait4` on the child (`ru_maxrss`, KiB on Linux): the
-        largest resident set of the child or of a descendant it waited for (a
-        maximum, never a sum).
+        A run is several processes (the command, its worker processes and their fork
+        server, the temporary Prefect server), so its memory is their sum at one moment.
+        Each process counts its proportional set size (PSS: pages shared after a fork
+        are split among the processes sharing them), or its RSS where the kernel gives
+        no PSS. Sampled every SAMPLE_SECONDS: a spike shorter than that can be missed.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Stop sampling; the peak in MiB."""
+        self._done.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+    def _sample(self) -> None:
+        while not self._done.wait(SAMPLE_SECONDS):
+            total = sum(_memory_kib(pid) for pid in _tree(self.pid))
+            self.peak_kib = max(self.peak_kib, total)
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and its living descendants, from /proc (empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _memory_kib(pid: int) -> int:
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            lines = Path(f"/proc/{pid}/{name}").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if line.startswith(key):
+                return int(line.split()[1])
+    return 0
+
+
+def run_timed(command: list[str], log: Path, env: dict[str, str] | None = None) -> Timing:
+    """Run `command` with output to `log`; wall seconds and the peak memory of its processes.
+
+    Notes:
+        The peak is the larger of the sampled peak of the process tree's summed memory
+        (`_TreeMemory`) and `ru_maxrss` from `os.wait4` (KiB on Linux: the largest
+        resident set of the child or of a descendant it waited for).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+        tree = _TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        sampled_mib = tree.stop()
     child.returncode = os.waitstatus_to_exitcode(status)
-    return Timing(seconds, usage.ru_maxrss / 1024, child.returncode)
+    return Timing(seconds, max(usage.ru_maxrss / 1024, sampled_mib), child.returncode)
 
 
 def require_success(timing: Timing, what: str, log: Path, allowed: tuple[int, ...] = (0,)) -> None:

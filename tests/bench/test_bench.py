@@ -86,6 +86,30 @@ def test_run_timed_reports_the_childs_peak_memory(tmp_path: Path) -> None:
     assert 200 <= float(peak_rss_mb) < 400
 
 
+MEASURE_TWO_150_MB_GRANDCHILDREN = """
+import sys
+from pathlib import Path
+from spinemet_etl.bench.measure import run_timed
+hold = "import time; b = bytearray(150 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(1.5)"
+parent = (
+    "import subprocess, sys; "
+    f"children = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]; "
+    "[child.wait() for child in children]"
+)
+timing = run_timed([sys.executable, "-c", parent], Path(sys.argv[1]))
+print(timing.returncode, timing.peak_rss_mb)
+"""
+
+
+def test_run_timed_sums_the_processes_of_a_run(tmp_path: Path) -> None:
+    """Two worker-like descendants at once count twice (ru_maxrss alone gives one)."""
+    script = [sys.executable, "-c", MEASURE_TWO_150_MB_GRANDCHILDREN, str(tmp_path / "c.log")]
+    output = subprocess.run(script, capture_output=True, text=True, check=True).stdout
+    returncode, peak_rss_mb = output.split()
+    assert returncode == "0"
+    assert 300 <= float(peak_rss_mb) < 600
+
+
 def _timing(seconds: float) -> Timing:
     return Timing(seconds=seconds, peak_rss_mb=123.4, returncode=0)
 

@@ -134,3 +134,17 @@ def test_a_killed_run_leaves_no_worker_behind(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.slow
+def test_shutting_down_frees_the_workers_and_their_fork_server() -> None:
+    import multiprocessing.forkserver
+
+    pool = worker_pool(2)
+    for future in [pool.submit(time.sleep, 0.2) for _ in range(2)]:
+        future.result()
+    pids = [*pool._processes, multiprocessing.forkserver._forkserver._forkserver_pid]
+    assert all(pid is not None and _alive(pid) for pid in pids)
+    workers.shutdown_workers()
+    assert not any(_alive(pid) for pid in pids if pid is not None)
+    assert worker_pool(2).submit(sum, [1, 2]).result() == 3  # a later run starts them again
