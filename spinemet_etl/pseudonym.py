@@ -43,10 +43,12 @@ def normalize_source_id(value: Any) -> str | None:
 
 
 def normalize_source_ids(source_ids: pd.Series) -> pd.Series:
-    """normalize_source_id over a Series, vectorized when every value is already text."""
+    """normalize_source_id over a Series; when every value is text, once per distinct value."""
     if pd.api.types.infer_dtype(source_ids, skipna=True) in ("string", "empty"):
-        stripped = source_ids.astype(object).str.strip()
-        return stripped.where(stripped.notna() & (stripped != ""), None)
+        codes, distinct = pd.factorize(source_ids, use_na_sentinel=True)
+        stripped = [text.strip() for text in distinct.tolist()]
+        lookup = np.array([*(text or None for text in stripped), None], dtype=object)
+        return pd.Series(lookup[codes], index=source_ids.index, name=source_ids.name, dtype=object)
     return source_ids.map(normalize_source_id).astype(object)
 
 

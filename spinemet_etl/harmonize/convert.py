@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spinemet_etl.harmonize.dates import digit_format, parse_digit_dates
 from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import Target
 
@@ -181,9 +182,15 @@ def convert_value(rule: ValueRule, value: Any) -> Any:
 def convert_series(rule: ValueRule, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The column's canonical values and, aligned, the failure code of each row (or None)."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    positions, days = _plain_dates(rule, uniques)
+    done = set(positions.tolist())
     values: list[Any] = []
     failures: list[str | None] = []
-    for unique in uniques:
+    for position, unique in enumerate(uniques):
+        if position in done:
+            values.append(None)
+            failures.append(None)
+            continue
         try:
             converted = convert_value(rule, unique)
             values.append(None if converted is _MISSING else converted)
@@ -192,9 +199,38 @@ def convert_series(rule: ValueRule, raw: pd.Series) -> tuple[pd.Series, pd.Serie
             values.append(None)
             failures.append(failure.code)
     typed = as_dtype(pd.Series([*values, None], dtype=object), rule.kind)
+    if len(positions):
+        typed.iloc[positions] = days
     failed = np.asarray([*failures, None], dtype=object)[codes]
     taken = typed.take(codes).set_axis(raw.index)
     return taken, pd.Series(failed, index=raw.index, dtype=object)
+
+
+def _plain_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the distinct values that are plain date text, and their days, parsed whole.
+
+    Notes:
+        Only text that fully matches the rule's first format (or `%Y-%m-%d` when it has
+        none: fromisoformat) as fixed-width digits, is no missing code, and is a real day
+        that datetime64[ns] holds; convert_value would return the same day for each
+        (tested against it). Every other value takes the per-value path.
+    """
+    none = (np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]"))
+    if rule.kind != "date" or rule.labels is not None or rule.mapping is not None:
+        return none
+    form = digit_format(rule.date_formats[0] if rule.date_formats else "%Y-%m-%d")
+    if form is None:
+        return none
+    match = form.pattern.fullmatch
+    texts = uniques.tolist() if uniques.dtype == object else []
+    found = [
+        position
+        for position, value in enumerate(texts)
+        if isinstance(value, str) and match(value) is not None and value not in rule.missing
+    ]
+    days = parse_digit_dates([texts[position] for position in found], form)
+    parsed = ~np.isnat(days)
+    return np.asarray(found, dtype=np.intp)[parsed], days[parsed]
 
 
 def as_dtype(values: pd.Series, kind: str) -> pd.Series:

@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from spinemet_etl.errors import Place, source_error
 from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.harmonize.files import ExportFile
 from spinemet_etl.mapping.model import TableBase
 from spinemet_etl.mapping.rules import column_specs
+from spinemet_etl.readers.arrow_csv import ArrowRawTable, column_names, to_frame
 from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
 from spinemet_etl.readers.options import ReadLimits, with_limits
 from spinemet_etl.readers.redcap import BASE_TABLE
@@ -92,19 +94,44 @@ def text_keys(values: pd.Series) -> pd.Series:
     return pd.Series(keys[codes], index=values.index, dtype=object)
 
 
-def _filter_rows(frame: pd.DataFrame, table: TableBase) -> pd.DataFrame:
-    if not table.where:
-        return frame
+def _row_mask(frame: pd.DataFrame, table: TableBase) -> pd.Series:
+    """The rows the table's `where` keeps."""
     keep = pd.Series(True, index=frame.index)
     for column, wanted in table.where.items():
         keys = text_keys(frame[column])
         texts = [value for value in wanted if value is not None]
         keep &= keys.isin(texts) | (keys.isna() & (None in wanted))
-    return frame[keep]
+    return keep
+
+
+def _filter_rows(frame: pd.DataFrame, table: TableBase) -> pd.DataFrame:
+    return frame[_row_mask(frame, table)] if table.where else frame
+
+
+def _selected(raw: RawTable, table: TableBase, selected: list[str]) -> pd.DataFrame:
+    """The kept rows of the selected columns, copied once (identifiers never among them).
+
+    Rows still in Arrow become a frame only for those columns and rows.
+    """
+    names = column_names(raw)
+    columns = set(names).difference(table.identifiers)
+    if len(set(selected)) < len(selected) or not columns.issuperset([*selected, *table.where]):
+        frame = raw.frame
+        identifiers = [c for c in table.identifiers if c in frame.columns]
+        return _filter_rows(frame.drop(columns=identifiers), table)[selected]
+    if isinstance(raw, ArrowRawTable) and len(set(names)) == len(names):
+        rows = raw.rows.select(selected)
+        if table.where:
+            keep = _row_mask(to_frame(raw.rows.select(list(table.where))), table)
+            rows = rows.filter(pa.array(keep.to_numpy(), pa.bool_()))
+        return to_frame(rows)
+    if not table.where:
+        return raw.frame[selected]
+    return raw.frame.loc[_row_mask(raw.frame, table).to_numpy(), selected]
 
 
 def _check_columns(center_id: str, table: TableBase, raw: RawTable, export: ExportFile) -> None:
-    present = [c for c in raw.frame.columns if c not in PROVENANCE_COLUMNS]
+    present = [c for c in column_names(raw) if c not in PROVENANCE_COLUMNS]
     needed = needed_columns(table)
     for spec, _target in column_specs(table).values():
         if spec.checkbox and not any(c.startswith(f"{spec.checkbox}___") for c in present):
@@ -133,15 +160,22 @@ def read_table(
     result = SourceTable(table, pd.DataFrame())
     for export in exports:
         raw = _read_raw(center_id, table, export, cache, limits)
-        frame = raw.frame.drop(columns=[c for c in table.identifiers if c in raw.frame.columns])
+        identifiers = set(table.identifiers)
+        columns = [c for c in column_names(raw) if c not in identifiers]
         _check_columns(center_id, table, raw, export)
-        result.present[export.name] = [c for c in frame.columns if c not in PROVENANCE_COLUMNS]
-        keep = [*needed_columns(table), *_checkbox_columns(table, list(frame.columns))]
+        result.present[export.name] = [c for c in columns if c not in PROVENANCE_COLUMNS]
+        keep = [*needed_columns(table), *_checkbox_columns(table, columns)]
         optional = [spec.source for spec, _ in column_specs(table).values() if spec.optional]
-        keep += [column for column in optional if column and column in frame.columns]
-        frames.append(_filter_rows(frame, table)[[*dict.fromkeys(keep), *PROVENANCE_COLUMNS]])
+        keep += [column for column in optional if column and column in columns]
+        frames.append(_selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS]))
         result.labels = {**raw.labels, **result.labels}
         result.user_missing = {**raw.user_missing, **result.user_missing}
     result.frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    result.frame = result.frame.reset_index(drop=True)
+    if not _is_range(result.frame.index):
+        result.frame = result.frame.reset_index(drop=True)
     return result
+
+
+def _is_range(index: pd.Index) -> bool:
+    """Whether the index is already 0, 1, …, n-1 (what reset_index would make)."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1

@@ -76,10 +76,10 @@ def raw_values(frame: pd.DataFrame, spec: ColumnMap) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> pd.DataFrame:
-    failed = codes.notna().to_numpy()
+def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> pd.DataFrame | None:
+    failed = pd.notna(codes.to_numpy())
     if not failed.any():
-        return empty_failures()
+        return None
     reported = REPORTED_AS.get(name, name)
     shown = raw[failed].map(text_key, na_action="ignore")
     if name in IDENTIFYING_INPUTS:
@@ -133,6 +133,8 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         values[name] = _convert(converted, spec, target)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
-        failures.append(_failures(name, spec, raw, codes))
+        found = _failures(name, spec, raw, codes)
+        if found is not None:
+            failures.append(found)
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed

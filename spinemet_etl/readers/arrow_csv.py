@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ _NEWLINE = re.compile(rb"\r\n|\r|\n")
 _LF, _CR = ord("\n"), ord("\r")
 _LINE_ENDS = (_LF, _CR)
 _SCAN_BYTES = 16 * 1024 * 1024
+_COMBINE_BYTES = 512 * 1024 * 1024
+"""Columns up to this size become one array before blank_to_null (far below the 2 GiB limit)."""
 _UTF8_BOM = codecs.BOM_UTF8
 _OTHER_BOMS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -175,8 +178,11 @@ def blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     Notes:
         `utf8_is_space` holds for exactly the characters `str.isspace` holds for (checked
         over every code point in the tests), so this is `is_blank` on each value. The
-        values stay where they are: only a validity bitmap is added.
+        values stay where they are (a column of many 1 MiB blocks is first made one array,
+        so each compute function runs once per column): only a validity bitmap is added.
     """
+    if column.num_chunks > 1 and column.nbytes <= _COMBINE_BYTES:
+        return pa.chunked_array([_blank_to_null(column.combine_chunks())], pa.string())
     return pa.chunked_array([_blank_to_null(chunk) for chunk in column.chunks], pa.string())
 
 
@@ -241,8 +247,9 @@ def with_arrow_provenance(table: pa.Table, relative_name: str, first_row_number:
     """The table with `_source_file`, `_sheet` (None) and `_source_row` appended."""
     count = table.num_rows
     rows = np.arange(first_row_number, first_row_number + count, dtype=np.int64)
-    files = np.full(count, relative_name, dtype=object)
-    table = table.append_column("_source_file", pa.array(files, pa.string()))
+    table = table.append_column(
+        "_source_file", pa.repeat(pa.scalar(relative_name, pa.string()), count)
+    )
     table = table.append_column("_sheet", pa.nulls(count))
     return table.append_column("_source_row", pa.array(rows))
 
@@ -257,6 +264,42 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(split_blocks=True)
 
 
+class ArrowRawTable(RawTable):
+    """A RawTable kept as Arrow rows: its frame is made only when asked for.
+
+    Harmonization converts just the columns and rows a mapping uses (`rows`), so the
+    columns nobody maps never become Python objects.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rows: pa.Table,
+        labels: dict[str, dict[Any, str]] | None = None,
+        user_missing: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.rows = rows
+        self._frame: pd.DataFrame | None = None
+        super().__init__(name, None, labels or {}, user_missing or {})  # type: ignore[arg-type]
+
+    @property  # type: ignore[override]
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = to_frame(self.rows)
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame | None) -> None:
+        self._frame = value
+
+
+def column_names(table: RawTable) -> list[str]:
+    """The table's column names, without making an ArrowRawTable's frame."""
+    if isinstance(table, ArrowRawTable):
+        return list(table.rows.column_names)
+    return list(table.frame.columns)
+
+
 def arrow_table(
     data: bytes,
     encoding: str,
@@ -268,7 +311,7 @@ def arrow_table(
 ) -> RawTable | None:
     """The RawTable the reference path would build, or None when that path must decide."""
     rows = arrow_rows(data, encoding, layout, options, place=place)
-    return None if rows is None else RawTable(name=name, frame=to_frame(rows))
+    return None if rows is None else ArrowRawTable(name, rows)
 
 
 def _single_byte(character: str) -> bool:

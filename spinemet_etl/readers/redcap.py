@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spinemet_etl.errors import Place, source_error
-from spinemet_etl.readers.arrow_csv import Layout, arrow_rows, to_frame
+from spinemet_etl.readers.arrow_csv import ArrowRawTable, Layout, arrow_rows, column_names
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.common import (
     build_table,
@@ -139,14 +139,13 @@ def split_by_instrument(table: RawTable) -> list[RawTable]:
 
 
 def split_arrow_by_instrument(rows: pa.Table) -> list[RawTable]:
-    """split_by_instrument on the Arrow rows, each part made a frame once."""
+    """split_by_instrument on the Arrow rows, each part kept as Arrow (ArrowRawTable)."""
     if "redcap_repeat_instrument" not in rows.column_names:
-        return [RawTable(BASE_TABLE, to_frame(rows))]
+        return [ArrowRawTable(BASE_TABLE, rows)]
     instrument = rows.column("redcap_repeat_instrument")
-    tables = [RawTable(BASE_TABLE, to_frame(rows.filter(pc.is_null(instrument))))]
+    tables: list[RawTable] = [ArrowRawTable(BASE_TABLE, rows.filter(pc.is_null(instrument)))]
     for name in sorted(pc.unique(instrument).drop_null().to_pylist()):
-        part = rows.filter(pc.equal(instrument, name))
-        tables.append(RawTable(str(name), to_frame(part)))
+        tables.append(ArrowRawTable(str(name), rows.filter(pc.equal(instrument, name))))
     return tables
 
 
@@ -174,7 +173,7 @@ class RedcapReader:
         labels = labels_from_dictionary(
             read_dictionary(dictionary_path, opts, dictionary_place), dictionary_place
         )
-        present = set(tables[0].frame.columns)
+        present = set(column_names(tables[0]))
         labels = {column: codes for column, codes in labels.items() if column in present}
         for table in tables:
             table.labels = labels

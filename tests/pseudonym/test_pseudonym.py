@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spinemet_etl.pseudonym import normalize_source_id, pseudonymize
+from spinemet_etl.pseudonym import normalize_source_id, normalize_source_ids, pseudonymize
 
 KEY = "test-key"
 
@@ -111,3 +111,12 @@ def test_agrees_with_hmac_module_for_any_key_length(key: str) -> None:
 def test_all_missing_ids() -> None:
     result = pseudonymize("boston", pd.Series([None, "", np.nan], dtype=object), KEY)
     assert result.tolist() == [None, None, None]
+
+
+def test_text_ids_are_normalized_like_one_by_one() -> None:
+    ids = pd.Series([" a", "a", "", "  ", None, "b\t", np.nan, "a "], index=range(5, 13), name="x")
+    result = normalize_source_ids(ids)
+    assert result.tolist() == ["a", "a", None, None, None, "b", None, "a"]
+    assert result.index.tolist() == list(range(5, 13))
+    assert result.name == "x"
+    assert result.dtype == object

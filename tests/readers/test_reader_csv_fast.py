@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spinemet_etl.errors import Place, SourceError
-from spinemet_etl.readers.arrow_csv import Layout, arrow_table
+from spinemet_etl.readers.arrow_csv import Layout, arrow_table, blank_to_null
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.csv import read_reference
 from spinemet_etl.readers.options import CsvOptions
@@ -149,3 +149,15 @@ def test_fast_path_equals_the_reference(data: bytes, skip_rows: int) -> None:
     if fast is not None:
         assert isinstance(reference, RawTable)
         pd.testing.assert_frame_equal(fast.frame, reference.frame)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [[["a", "", " "], ["\t\n", "b ", "\u3000"], []], [[" x", ""]], [[], []]],
+    ids=["many-chunks", "one-chunk", "empty-chunks"],
+)
+def test_blank_to_null_over_chunks_is_is_blank_on_each_value(chunks: list[list[str]]) -> None:
+    column = pa.chunked_array([pa.array(chunk, pa.string()) for chunk in chunks], pa.string())
+    values = [value for chunk in chunks for value in chunk]
+    expected = [None if not value.strip() else value for value in values]
+    assert blank_to_null(column).to_pylist() == expected

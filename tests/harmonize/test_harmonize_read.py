@@ -1,0 +1,64 @@
+"""Selecting a table's rows and columns: one copy, the same frame as drop-filter-select."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from spinemet_etl.harmonize.read import _selected
+from spinemet_etl.readers.arrow_csv import ArrowRawTable
+from spinemet_etl.readers.base import RawTable
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "event": ["basal", "cirugia", " basal ", None],
+            "name": ["Ana", "Bo", "Cy", "Di"],
+            "kps": ["80", None, "70", "60"],
+            "_source_row": [1, 2, 3, 4],
+        }
+    )
+
+
+def _raw(kind: str) -> RawTable:
+    if kind == "arrow":
+        return ArrowRawTable("t", pa.Table.from_pandas(_frame(), preserve_index=False))
+    return RawTable("t", _frame())
+
+
+@pytest.mark.parametrize("kind", ["frame", "arrow"], ids=["frame", "arrow"])
+@pytest.mark.parametrize(
+    ("where", "columns", "rows"),
+    [
+        ({}, ["id", "kps", "_source_row"], [0, 1, 2, 3]),
+        ({"event": ["basal"]}, ["id", "event", "kps", "_source_row"], [0, 2]),
+        ({"event": ["cirugia", None]}, ["kps", "event", "id"], [1, 3]),
+    ],
+    ids=["no-where", "where-basal", "where-with-blank"],
+)
+def test_rows_and_columns_are_selected_without_identifiers(
+    kind: str, where: dict[str, Any], columns: list[str], rows: list[int]
+) -> None:
+    table: Any = SimpleNamespace(identifiers=["name"], where=where)
+    selected = _selected(_raw(kind), table, columns)
+    expected = _frame().loc[rows, columns].reset_index(drop=True)
+    pd.testing.assert_frame_equal(selected.reset_index(drop=True), expected, check_exact=True)
+
+
+@pytest.mark.parametrize("kind", ["frame", "arrow"], ids=["frame", "arrow"])
+def test_an_identifier_the_mapping_also_uses_is_still_refused(kind: str) -> None:
+    table: Any = SimpleNamespace(identifiers=["name"], where={})
+    with pytest.raises(KeyError):
+        _selected(_raw(kind), table, ["id", "name"])
+
+
+def test_arrow_rows_become_a_frame_only_when_asked() -> None:
+    raw = ArrowRawTable("t", pa.table({"a": ["1", None]}))
+    assert raw._frame is None
+    assert raw.frame["a"].tolist() == ["1", None]
