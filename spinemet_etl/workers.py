@@ -1,9 +1,9 @@
 """Centers harmonized and gated in worker processes, so that they use every core.
 
-Threads do not: harmonizing is mostly Python holding the GIL, and 25 centers took as
-long on two threads as on one (docs/performance.md). A worker harmonizes a center and
-runs its quality gate; it never writes to the data root: the run's own process
-publishes, under the run's lock.
+Threads do not: harmonizing is mostly Python holding the GIL; on two cores, 25 centers
+took 26.9 s on two threads and 16.4 s on two processes (docs/performance.md). A worker
+harmonizes a center and runs its quality gate; it never writes to the data root: the
+run's own process publishes, under the run's lock.
 """
 
 from __future__ import annotations
@@ -65,14 +65,16 @@ class _Collect(logging.Handler):
 @contextlib.contextmanager
 def _collected(level: int) -> Iterator[_Collect]:
     logger = logging.getLogger(LOGGER)
-    handler = _Collect()
+    handler, saved = _Collect(), (logger.level, logger.propagate)
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False
+    logger.propagate = False  # the run's process handles the records, once
     try:
         yield handler
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def prepare_center(
