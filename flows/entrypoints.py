@@ -94,13 +94,9 @@ def run_flow(
     on_terminal = sys.stderr.isatty()
     quiet_prefect_logging(show_center_lines=not on_terminal)
     progress = center_progress() if on_terminal else nullcontext()
-    server = temporary_server(SERVER_STARTUP_SECONDS, warm or _no_warm_up)
+    server = temporary_server(SERVER_STARTUP_SECONDS, warm)
     with prefect_settings(), server, progress:
         return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
-
-
-def _no_warm_up() -> None:
-    return None
 
 
 def _print_run(manifest: dict[str, Any], settings: Settings) -> None:

@@ -92,7 +92,7 @@ def stop_temporary_server() -> None:
 
 
 @contextmanager
-def temporary_server(seconds: float, meanwhile: Callable[[], None]) -> Iterator[None]:
+def temporary_server(seconds: float, meanwhile: Callable[[], None] | None = None) -> Iterator[None]:
     """Within the block, Prefect's API is a temporary local server unless one is configured.
 
     `meanwhile` runs while the server starts: Prefect's own temporary server would start
@@ -105,9 +105,10 @@ def temporary_server(seconds: float, meanwhile: Callable[[], None]) -> Iterator[
         context (this thread and the task runner's threads, which copy it) and in the
         environment (threads Prefect starts with a fresh context read settings there).
     """
+    warm = meanwhile or _nothing
     if PREFECT_API_URL.value():
-        meanwhile()
+        warm()
         yield
         return
-    with temporary_settings(updates={PREFECT_API_URL: _api_url(seconds, meanwhile)}):
+    with temporary_settings(updates={PREFECT_API_URL: _api_url(seconds, warm)}):
         yield

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pandas as pd
 
 from schemas.patients import PatientsModel
 from spinemet_etl.results import CenterResult, FileStats
+from spinemet_etl.settings import Settings
 
 EXPORT = "export.csv"
 TEXT_COLUMNS = (
@@ -109,3 +111,15 @@ def sample_result(
         quarantine=sample_quarantine(center_id, quarantined, run_id),
         files=[stats],
     )
+
+
+def stub_consortium(root: Path, centers: tuple[str, ...]) -> Settings:
+    """Settings over a landing folder with one small export and a stub mapping per center."""
+    landing, mappings = root / "landing", root / "centers"
+    for center_id in centers:
+        (landing / center_id).mkdir(parents=True)
+        (landing / center_id / "export.csv").write_bytes(b"id,sex\n1,M\n2,F\n")
+    mappings.mkdir()
+    for center_id in centers:
+        (mappings / f"{center_id}.yaml").write_text(f"center_id: {center_id}\n", encoding="utf-8")
+    return Settings(landing=landing, centers_dir=mappings, data=str(root / "data"))

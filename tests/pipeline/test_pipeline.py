@@ -25,7 +25,7 @@ from spinemet_etl.publish import staging_root
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
 from spinemet_etl.state import published_state
-from tests.dataset.samples import sample_quarantine, sample_result
+from tests.dataset.samples import sample_quarantine, sample_result, stub_consortium
 
 CENTERS = ("boston", "lyon", "muenchen")
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -53,14 +53,7 @@ class FakeProcess:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    landing, centers = tmp_path / "landing", tmp_path / "centers"
-    for center_id in CENTERS:
-        (landing / center_id).mkdir(parents=True)
-        (landing / center_id / "export.csv").write_bytes(b"id,sex\n1,M\n2,F\n")
-    centers.mkdir()
-    for center_id in CENTERS:
-        (centers / f"{center_id}.yaml").write_text(f"center_id: {center_id}\n", encoding="utf-8")
-    return Settings(landing=landing, centers_dir=centers, data=str(tmp_path / "data"))
+    return stub_consortium(tmp_path, CENTERS)
 
 
 def _statuses(manifest: dict[str, Any]) -> dict[str, str]:

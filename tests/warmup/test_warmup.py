@@ -13,7 +13,7 @@ from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
 from spinemet_etl.warmup import harmonizing_likely, warm_up
-from tests.dataset.samples import sample_result
+from tests.dataset.samples import sample_result, stub_consortium
 
 CENTERS = ("boston", "lyon")
 
@@ -24,14 +24,7 @@ def fake_process(mapping_path: Path, landing_dir: Path, **options: Any) -> Cente
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    landing, centers = tmp_path / "landing", tmp_path / "centers"
-    for center_id in CENTERS:
-        (landing / center_id).mkdir(parents=True)
-        (landing / center_id / "export.csv").write_bytes(b"id,sex\n1,M\n2,F\n")
-    centers.mkdir()
-    for center_id in CENTERS:
-        (centers / f"{center_id}.yaml").write_text(f"center_id: {center_id}\n", "utf-8")
-    return Settings(landing=landing, centers_dir=centers, data=str(tmp_path / "data"))
+    return stub_consortium(tmp_path, CENTERS)
 
 
 def test_a_never_published_center_will_be_harmonized(settings: Settings) -> None:
