@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,13 @@ from spinemet_etl.harmonize.finish import (
     required_flags,
     too_large,
 )
-from spinemet_etl.harmonize.read import ReadCache, SourceTable, needed_columns, read_table
+from spinemet_etl.harmonize.read import (
+    ReadCache,
+    SourceTable,
+    file_picks,
+    needed_columns,
+    read_table,
+)
 from spinemet_etl.harmonize.tables import type_table
 from spinemet_etl.harmonize.validate import combine_reasons, schema_reasons
 from spinemet_etl.mapping.loader import load_mapping
@@ -86,14 +93,17 @@ def _records(
     mapping_dir: Path,
     limits: ReadLimits | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    cache: ReadCache = {}
+    cache = ReadCache(Counter(export.name for exports in selected for export in exports))
+    picks = file_picks(mapping.tables, selected)
     sources = [
-        read_table(mapping.center_id, table, exports, cache, limits)
+        read_table(mapping.center_id, table, exports, cache, limits, picks)
         for table, exports in zip(mapping.tables, selected, strict=True)
     ]
     _log_unused(mapping.center_id, sources)
     vocabularies: dict[str, Any] = {}
-    typed = [type_table(source, mapping_dir, vocabularies) for source in sources]
+    typed = []
+    while sources:  # each table's source frame is released once typed
+        typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
     records, reasons, durations = assemble_records(typed)
     records = derive_inputs(apply_durations(records.reset_index(drop=True), durations))
     return records, reasons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,12 +16,36 @@ from spinemet_etl.harmonize.files import ExportFile
 from spinemet_etl.mapping.model import TableBase
 from spinemet_etl.mapping.rules import column_specs
 from spinemet_etl.readers.arrow_csv import ArrowRawTable, column_names, to_frame
-from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
+from spinemet_etl.readers.base import PROVENANCE_COLUMNS, ColumnPick, RawTable
 from spinemet_etl.readers.options import ReadLimits, with_limits
 from spinemet_etl.readers.redcap import BASE_TABLE
 from spinemet_etl.readers.registry import reader_for
 
-ReadCache = dict[tuple[str, str], list[RawTable]]
+
+class ReadCache:
+    """Export files as read, shared by the tables that read the same file.
+
+    With `uses` (file name -> how many tables read it), a file is let go as soon as the
+    last of those tables has taken its rows (`taken`), before those rows become Python
+    objects: a large REDCap export is then not held beside its last table's frame.
+    """
+
+    def __init__(self, uses: dict[str, int] | None = None) -> None:
+        self.tables: dict[tuple[str, str], list[RawTable]] = {}
+        self.uses = dict(uses or {})
+
+    def taken(self, name: str) -> None:
+        """One table has its rows of file `name`."""
+        if name not in self.uses:
+            return
+        self.uses[name] -= 1
+        if self.uses[name] <= 0:
+            for key in [key for key in self.tables if key[0] == name]:
+                del self.tables[key]
+
+
+PICKING_KINDS = frozenset({"csv", "tsv", "redcap"})
+"""Source kinds whose reader keeps only the picked columns (ColumnPick)."""
 
 
 @dataclass
@@ -44,9 +69,32 @@ def needed_columns(table: TableBase) -> dict[str, str]:
     return needed
 
 
+def _checkbox_prefixes(table: TableBase) -> tuple[str, ...]:
+    return tuple(f"{spec.checkbox}___" for spec, _ in column_specs(table).values() if spec.checkbox)
+
+
 def _checkbox_columns(table: TableBase, columns: list[str]) -> list[str]:
-    prefixes = [f"{spec.checkbox}___" for spec, _ in column_specs(table).values() if spec.checkbox]
-    return [column for column in columns if column.startswith(tuple(prefixes))]
+    return [column for column in columns if column.startswith(_checkbox_prefixes(table))]
+
+
+def column_pick(table: TableBase) -> ColumnPick:
+    """Every source column the table may use: what it needs, optional sources, checkboxes."""
+    names = set(needed_columns(table))
+    names.update(spec.source for spec, _ in column_specs(table).values() if spec.source)
+    return ColumnPick(frozenset(names), _checkbox_prefixes(table))
+
+
+def file_picks(
+    tables: Sequence[TableBase], exports: Sequence[list[ExportFile]]
+) -> dict[str, ColumnPick]:
+    """Per export file, the columns of every table that reads it (a file is read once)."""
+    picks: dict[str, ColumnPick] = {}
+    for table, files in zip(tables, exports, strict=True):
+        pick = column_pick(table)
+        for export in files:
+            known = picks.get(export.name)
+            picks[export.name] = pick if known is None else known | pick
+    return picks
 
 
 def _pick(raw_tables: list[RawTable], table: TableBase, place: Place) -> RawTable:
@@ -73,6 +121,7 @@ def _read_raw(
     export: ExportFile,
     cache: ReadCache,
     limits: ReadLimits | None,
+    pick: ColumnPick | None,
 ) -> RawTable:
     options = table.read
     if limits is not None:
@@ -80,11 +129,14 @@ def _read_raw(
     sheet = getattr(table, "sheet", None)
     if sheet is not None:
         options = options.model_copy(update={"sheets": [sheet]})
-    key = (export.name, f"{table.kind}:{options.model_dump_json()}")
-    if key not in cache:
+    if table.kind not in PICKING_KINDS:
+        pick = None
+    key = (export.name, f"{table.kind}:{options.model_dump_json()}:{pick}")
+    if key not in cache.tables:
         reader = reader_for(table.kind, center_id)
-        cache[key] = reader.read(export.path, export.name, options)
-    return _pick(cache[key], table, Place(center_id, export.name, sheet))
+        extra = {} if pick is None else {"pick": pick}
+        cache.tables[key] = reader.read(export.path, export.name, options, **extra)
+    return _pick(cache.tables[key], table, Place(center_id, export.name, sheet))
 
 
 def text_keys(values: pd.Series) -> pd.Series:
@@ -108,10 +160,11 @@ def _filter_rows(frame: pd.DataFrame, table: TableBase) -> pd.DataFrame:
     return frame[_row_mask(frame, table)] if table.where else frame
 
 
-def _selected(raw: RawTable, table: TableBase, selected: list[str]) -> pd.DataFrame:
+def _selected(raw: RawTable, table: TableBase, selected: list[str]) -> pd.DataFrame | pa.Table:
     """The kept rows of the selected columns, copied once (identifiers never among them).
 
-    Rows still in Arrow become a frame only for those columns and rows.
+    Rows still in Arrow stay Arrow (to_frame makes the frame of just those columns and
+    rows, once the export itself can be let go).
     """
     names = column_names(raw)
     columns = set(names).difference(table.identifiers)
@@ -120,11 +173,11 @@ def _selected(raw: RawTable, table: TableBase, selected: list[str]) -> pd.DataFr
         identifiers = [c for c in table.identifiers if c in frame.columns]
         return _filter_rows(frame.drop(columns=identifiers), table)[selected]
     if isinstance(raw, ArrowRawTable) and len(set(names)) == len(names):
-        rows = raw.rows.select(selected)
+        rows = raw.select(selected)
         if table.where:
-            keep = _row_mask(to_frame(raw.rows.select(list(table.where))), table)
+            keep = _row_mask(to_frame(raw.select(list(table.where))), table)
             rows = rows.filter(pa.array(keep.to_numpy(), pa.bool_()))
-        return to_frame(rows)
+        return rows
     if not table.where:
         return raw.frame[selected]
     return raw.frame.loc[_row_mask(raw.frame, table).to_numpy(), selected]
@@ -154,12 +207,18 @@ def read_table(
     exports: list[ExportFile],
     cache: ReadCache,
     limits: ReadLimits | None = None,
+    picks: dict[str, ColumnPick] | None = None,
 ) -> SourceTable:
-    """The table's rows from every selected file, identifiers dropped right after reading."""
+    """The table's rows from every selected file, identifiers dropped right after reading.
+
+    `picks` (file_picks) limits what the delimited readers keep of each file; without
+    it every column is read.
+    """
     frames: list[pd.DataFrame] = []
     result = SourceTable(table, pd.DataFrame())
     for export in exports:
-        raw = _read_raw(center_id, table, export, cache, limits)
+        pick = None if picks is None else picks.get(export.name)
+        raw = _read_raw(center_id, table, export, cache, limits, pick)
         identifiers = set(table.identifiers)
         columns = [c for c in column_names(raw) if c not in identifiers]
         _check_columns(center_id, table, raw, export)
@@ -167,9 +226,12 @@ def read_table(
         keep = [*needed_columns(table), *_checkbox_columns(table, columns)]
         optional = [spec.source for spec, _ in column_specs(table).values() if spec.optional]
         keep += [column for column in optional if column and column in columns]
-        frames.append(_selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS]))
+        part = _selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS])
         result.labels = {**raw.labels, **result.labels}
         result.user_missing = {**raw.user_missing, **result.user_missing}
+        del raw
+        cache.taken(export.name)
+        frames.append(to_frame(part) if isinstance(part, pa.Table) else part)
     result.frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if not _is_range(result.frame.index):
         result.frame = result.frame.reset_index(drop=True)

@@ -6,8 +6,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from spinemet_etl.errors import Place
-from spinemet_etl.readers.base import RawTable
+from spinemet_etl.errors import Place, source_error
+from spinemet_etl.readers.base import ColumnPick, RawTable
 from spinemet_etl.readers.common import check_rows, header_names, is_blank
 from spinemet_etl.readers.options import ReaderOptions
 
@@ -144,19 +146,34 @@ def _positions(raw: np.ndarray, values: list[int]) -> np.ndarray:
 
 
 def parse_strings(
-    payload: bytes, start: int, width: int, layout: Layout, *, line_breaks: bool
+    text: bytes | Path,
+    start: int,
+    width: int,
+    layout: Layout,
+    *,
+    line_breaks: bool,
+    include: list[int] | None = None,
 ) -> pa.Table | None:
-    """Every data row as `width` string columns `f0`…; None if pyarrow refuses the text.
+    """Every data row as `width` string columns `f0`… (only those of `include` if given),
+    from offset `start` of `text` (the UTF-8 text, or the file holding it); None if
+    pyarrow refuses the text.
 
     `line_breaks` says whether quoted values hold line breaks (pyarrow is twice as fast
     when they do not).
     """
     names = [f"f{index}" for index in range(width)]
-    if len(payload) - start <= 2 and not payload[start:].strip(b"\r\n"):
-        return pa.table({name: pa.array([], pa.string()) for name in names})  # header only
+    kept = names if include is None else [names[index] for index in include]
+    if _only_line_breaks(text, start):
+        return pa.table({name: pa.array([], pa.string()) for name in kept})  # header only
+    source: pa.NativeFile | pa.Buffer
+    if isinstance(text, Path):
+        source = pa.OSFile(str(text))
+        source.seek(start)
+    else:
+        source = pa.py_buffer(memoryview(text)[start:])
     try:
         return pacsv.read_csv(
-            pa.py_buffer(memoryview(payload)[start:]),
+            source,
             read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(
                 delimiter=layout.delimiter,
@@ -165,11 +182,27 @@ def parse_strings(
                 newlines_in_values=line_breaks,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+                column_types=dict.fromkeys(kept, pa.string()),
+                strings_can_be_null=False,
+                include_columns=None if include is None else kept,
             ),
         )
     except pa.ArrowInvalid:
         return None
+    finally:
+        if isinstance(source, pa.NativeFile):
+            source.close()
+
+
+def _only_line_breaks(text: bytes | Path, start: int) -> bool:
+    """Whether at most two bytes, all line breaks, follow `start` (a header-only file)."""
+    if isinstance(text, Path):
+        with text.open("rb") as handle:
+            handle.seek(start)
+            tail = handle.read(3)
+    else:
+        tail = text[start : start + 3]
+    return len(tail) <= 2 and not tail.strip(b"\r\n")
 
 
 def blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -194,35 +227,53 @@ def _blank_to_null(values: pa.StringArray) -> pa.StringArray:
     return pa.StringArray.from_buffers(len(values), offsets, data, filled.buffers()[1])
 
 
-def blank_columns(header: list[str], table: pa.Table) -> pa.Table | None:
+def blank_columns(
+    header: list[str], columns: list[pa.ChunkedArray | None], include: list[int] | None = None
+) -> pa.Table | None:
     """Named columns, blanks as null, unnamed empty columns and trailing blank rows dropped.
 
-    None if a field is longer than the csv module's field limit (the reference path refuses it).
+    `columns` are the parsed string columns, in header order (only those at the header
+    positions `include`, if given); each is released from the list once converted, so the
+    parsed text and its copy are not both held whole. None if a field is longer than the
+    csv module's field limit (the reference path refuses it).
     """
-    columns: dict[str, pa.ChunkedArray] = {}
-    filled = np.zeros(table.num_rows, dtype=bool)
+    kept: dict[str, pa.ChunkedArray] = {}
+    rows = len(columns[0]) if columns and columns[0] is not None else 0
+    filled = np.zeros(rows, dtype=bool)
     limit = csv.field_size_limit()
-    for index, name in enumerate(header_names(header, len(header))):
-        raw = table.column(index)
-        if table.num_rows and pc.max(pc.binary_length(raw)).as_py() > limit:
+    names = header_names(header, len(header))
+    for slot, index in enumerate(range(len(header)) if include is None else include):
+        raw, columns[slot] = columns[slot], None
+        assert raw is not None
+        if rows and pc.max(pc.binary_length(raw)).as_py() > limit:
             return None
         column = blank_to_null(raw)
+        del raw
         if is_blank(header[index]) and column.null_count == len(column):
             continue
-        columns[name] = column
+        kept[names[index]] = column
         filled |= pc.is_valid(column).to_numpy(zero_copy_only=False)
     last = np.flatnonzero(filled)
-    return pa.table(columns).slice(0, int(last[-1]) + 1 if last.size else 0)
+    return pa.table(kept).slice(0, int(last[-1]) + 1 if last.size else 0)
 
 
-def arrow_rows(
-    data: bytes, encoding: str, layout: Layout, options: ReaderOptions, *, place: Place
-) -> pa.Table | None:
-    """The rows the reference path would read, as Arrow strings with the provenance columns;
-    None when that path must decide (see quoted_line_breaks).
+@dataclass(frozen=True)
+class TextPlan:
+    """What the scans of a delimited export found, for pyarrow to parse it.
 
-    Raises `too-many-rows` (check_rows) before the values become Python objects.
+    `text` is the UTF-8 text when it is not the file's own bytes (another encoding,
+    decoded and encoded again), else None: pyarrow then parses the file itself.
     """
+
+    text: bytes | None
+    start: int
+    header: list[str]
+    line_breaks: bool
+
+
+def plan_text(data: bytes, encoding: str, layout: Layout) -> TextPlan | None:
+    """The checks of the fast path on the file's bytes; None when the reference path must
+    decide (see quoted_line_breaks)."""
     if not (_single_byte(layout.delimiter) and _single_byte(layout.quotechar)):
         return None
     found = utf8_payload(data, encoding)
@@ -233,14 +284,131 @@ def arrow_rows(
     line_breaks = quoted_line_breaks(payload, data_start, layout)
     if line_breaks is None:
         return None
-    strings = parse_strings(payload, data_start, len(header), layout, line_breaks=line_breaks)
+    return TextPlan(None if payload is data else payload, data_start, header, line_breaks)
+
+
+def planned_rows(
+    plan: TextPlan,
+    source: bytes | Path,
+    layout: Layout,
+    options: ReaderOptions,
+    *,
+    place: Place,
+    pick: ColumnPick | None = None,
+) -> tuple[pa.Table, list[str] | None] | None:
+    """The rows of a planned text (`source`: the file's bytes or the file), as Arrow
+    strings with the provenance columns; with `pick`, only the picked columns, and every
+    source column's name second (else None). None if pyarrow refuses the text.
+
+    Raises `too-many-rows` (check_rows) before the values become Python objects.
+    """
+    text = source if plan.text is None else plan.text
+    picked = picked_rows(text, plan.start, plan.header, layout, plan.line_breaks, pick)
+    if picked is None:
+        return None
+    table, names = picked
+    check_rows(table.num_rows, place, options)
+    rows = with_arrow_provenance(table, place.file, 1 + layout.skip_rows)
+    return rows, None if names is None else [*names, *rows.column_names[-3:]]
+
+
+def arrow_rows(
+    data: bytes,
+    encoding: str,
+    layout: Layout,
+    options: ReaderOptions,
+    *,
+    place: Place,
+    pick: ColumnPick | None = None,
+) -> tuple[pa.Table, list[str] | None] | None:
+    """plan_text and planned_rows on bytes in memory; None when the reference path must
+    decide."""
+    plan = plan_text(data, encoding, layout)
+    if plan is None:
+        return None
+    return planned_rows(plan, data, layout, options, place=place, pick=pick)
+
+
+def arrow_file_rows(
+    path: Path,
+    encoding: str,
+    layout: Layout,
+    options: ReaderOptions,
+    *,
+    place: Place,
+    pick: ColumnPick | None = None,
+    check: Callable[[bytes], None] | None = None,
+) -> tuple[pa.Table, list[str] | None] | bytes:
+    """The file's rows as arrow_rows gives them, or the file's bytes when the reference
+    path must decide. `check` runs first on the bytes (it raises to refuse the file).
+
+    Notes:
+        The bytes are read whole for the checks, then let go: pyarrow parses the file
+        itself, so that a 100 MB export and its parsed columns are not both held (about
+        0.1 GB less at the peak of a large center). The file must not change meanwhile:
+        its size, times and inode are compared before and after (`file-changed`).
+    """
+    before = _identity(path)
+    data = path.read_bytes()
+    if check is not None:
+        check(data)
+    plan = plan_text(data, encoding, layout)
+    if plan is None:
+        return data
+    del data
+    found = planned_rows(plan, path, layout, options, place=place, pick=pick)
+    if _identity(path) != before:
+        raise source_error(
+            place,
+            "the file changed while it was being read",
+            "run again once the center has finished writing its export "
+            "(`settle_seconds` makes a run wait for files to settle)",
+            code="file-changed",
+        )
+    return path.read_bytes() if found is None else found
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def picked_rows(
+    text: bytes | Path,
+    start: int,
+    header: list[str],
+    layout: Layout,
+    line_breaks: bool,
+    pick: ColumnPick | None,
+) -> tuple[pa.Table, list[str] | None] | None:
+    """The data rows as blank_columns makes them: only the picked columns if `pick`, then
+    with the names of the source's named columns second (else None).
+
+    Notes:
+        Trailing blank rows are those blank in every column. When the last row is blank
+        in the picked columns, the others decide, so the text is parsed again whole. The
+        csv module's field limit is checked on the picked columns only: a column no table
+        maps is never looked at (docs/decisions.md).
+    """
+    names = header_names(header, len(header))
+    include = None if pick is None else [i for i, name in enumerate(names) if pick(name)]
+    if include is not None and len(include) == len(names):
+        include = None
+    strings = parse_strings(
+        text, start, len(header), layout, line_breaks=line_breaks, include=include
+    )
     if strings is None:
         return None
-    table = blank_columns(header, strings.slice(layout.skip_rows))
-    if table is None:
-        return None
-    check_rows(table.num_rows, place, options)
-    return with_arrow_provenance(table, place.file, 1 + layout.skip_rows)
+    rows = strings.num_rows - min(layout.skip_rows, strings.num_rows)
+    columns: list[pa.ChunkedArray | None] = list(strings.slice(layout.skip_rows).columns)
+    del strings
+    table = blank_columns(header, columns, include)
+    if table is None or include is None:
+        return None if table is None else (table, None)
+    if table.num_rows < rows:
+        return picked_rows(text, start, header, layout, line_breaks, None)
+    named = [name for name, cell in zip(names, header, strict=True) if not is_blank(cell)]
+    return table, named
 
 
 def with_arrow_provenance(table: pa.Table, relative_name: str, first_row_number: int) -> pa.Table:
@@ -267,8 +435,11 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 class ArrowRawTable(RawTable):
     """A RawTable kept as Arrow rows: its frame is made only when asked for.
 
-    Harmonization converts just the columns and rows a mapping uses (`rows`), so the
-    columns nobody maps never become Python objects.
+    Harmonization converts just the columns and rows a mapping uses (`select`), so the
+    columns nobody maps never become Python objects. `keep` (a boolean mask over `rows`)
+    makes the table a subset of rows shared with other tables (a REDCap export's
+    instruments) without copying them. `header` names every column of the source when
+    only some were kept (ColumnPick).
     """
 
     def __init__(
@@ -277,15 +448,25 @@ class ArrowRawTable(RawTable):
         rows: pa.Table,
         labels: dict[str, dict[Any, str]] | None = None,
         user_missing: dict[str, list[Any]] | None = None,
+        *,
+        keep: pa.ChunkedArray | pa.BooleanArray | None = None,
+        header: list[str] | None = None,
     ) -> None:
         self.rows = rows
+        self.keep = keep
+        self.header = header
         self._frame: pd.DataFrame | None = None
         super().__init__(name, None, labels or {}, user_missing or {})  # type: ignore[arg-type]
+
+    def select(self, columns: list[str]) -> pa.Table:
+        """The table's rows of these columns only (copied only if the table is a subset)."""
+        chosen = self.rows.select(columns)
+        return chosen if self.keep is None else chosen.filter(self.keep)
 
     @property  # type: ignore[override]
     def frame(self) -> pd.DataFrame:
         if self._frame is None:
-            self._frame = to_frame(self.rows)
+            self._frame = to_frame(self.select(self.rows.column_names))
         return self._frame
 
     @frame.setter
@@ -294,9 +475,10 @@ class ArrowRawTable(RawTable):
 
 
 def column_names(table: RawTable) -> list[str]:
-    """The table's column names, without making an ArrowRawTable's frame."""
+    """The table's column names (also those a ColumnPick left out), without making an
+    ArrowRawTable's frame."""
     if isinstance(table, ArrowRawTable):
-        return list(table.rows.column_names)
+        return list(table.rows.column_names if table.header is None else table.header)
     return list(table.frame.columns)
 
 
@@ -308,10 +490,12 @@ def arrow_table(
     *,
     name: str,
     place: Place,
+    pick: ColumnPick | None = None,
 ) -> RawTable | None:
-    """The RawTable the reference path would build, or None when that path must decide."""
-    rows = arrow_rows(data, encoding, layout, options, place=place)
-    return None if rows is None else ArrowRawTable(name, rows)
+    """The RawTable the reference path would build (only the columns of `pick`, if given),
+    or None when that path must decide."""
+    found = arrow_rows(data, encoding, layout, options, place=place, pick=pick)
+    return None if found is None else ArrowRawTable(name, found[0], header=found[1])
 
 
 def _single_byte(character: str) -> bool:

@@ -34,6 +34,26 @@ class RawTable:
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ColumnPick:
+    """The source columns a read keeps: these names, and any starting with one of `prefixes`.
+
+    The delimited readers' fast path parses every field but keeps only these columns, so
+    columns no table maps (identifiers among them) never take memory; other readers read
+    everything and harmonizing selects.
+    """
+
+    names: frozenset[str]
+    prefixes: tuple[str, ...] = ()
+
+    def __call__(self, name: str) -> bool:
+        return name in self.names or name.startswith(self.prefixes)
+
+    def __or__(self, other: ColumnPick) -> ColumnPick:
+        prefixes = tuple(dict.fromkeys([*self.prefixes, *other.prefixes]))
+        return ColumnPick(self.names | other.names, prefixes)
+
+
 class Reader(Protocol):
     """Reads one export file into one or more RawTables (one per sheet/form)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from spinemet_etl.errors import Place, source_error
-from spinemet_etl.readers.arrow_csv import ArrowRawTable, Layout, arrow_rows, column_names
-from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.arrow_csv import (
+    ArrowRawTable,
+    Layout,
+    arrow_file_rows,
+    column_names,
+)
+from spinemet_etl.readers.base import ColumnPick, RawTable
 from spinemet_etl.readers.common import (
     build_table,
     check_file,
@@ -26,6 +31,7 @@ from spinemet_etl.readers.options import CsvOptions, RedcapOptions
 
 BASE_TABLE = "records"
 """Name of the table of rows that belong to no repeating instrument."""
+INSTRUMENT_COLUMN = "redcap_repeat_instrument"
 
 _csv = CsvOptions()
 """REDCap writes comma-separated, double-quoted CSV."""
@@ -128,9 +134,9 @@ def read_dictionary(path: Path, options: RedcapOptions, place: Place) -> pd.Data
 def split_by_instrument(table: RawTable) -> list[RawTable]:
     """The records table, and one table per repeating instrument holding that instrument's rows."""
     frame = table.frame
-    if "redcap_repeat_instrument" not in frame.columns:
+    if INSTRUMENT_COLUMN not in frame.columns:
         return [table]
-    instrument = frame["redcap_repeat_instrument"]
+    instrument = frame[INSTRUMENT_COLUMN]
     tables = [RawTable(BASE_TABLE, frame[instrument.isna()].reset_index(drop=True), table.labels)]
     for name in sorted(instrument.dropna().unique()):
         part = frame[instrument == name].reset_index(drop=True)
@@ -138,14 +144,23 @@ def split_by_instrument(table: RawTable) -> list[RawTable]:
     return tables
 
 
-def split_arrow_by_instrument(rows: pa.Table) -> list[RawTable]:
-    """split_by_instrument on the Arrow rows, each part kept as Arrow (ArrowRawTable)."""
-    if "redcap_repeat_instrument" not in rows.column_names:
-        return [ArrowRawTable(BASE_TABLE, rows)]
-    instrument = rows.column("redcap_repeat_instrument")
-    tables: list[RawTable] = [ArrowRawTable(BASE_TABLE, rows.filter(pc.is_null(instrument)))]
+def split_arrow_by_instrument(rows: pa.Table, header: list[str] | None = None) -> list[RawTable]:
+    """split_by_instrument on the Arrow rows: each part a row mask over the same rows.
+
+    Notes:
+        Nothing is copied here: a mapped table takes its columns first, then its rows
+        (ArrowRawTable.select), so a large export is never held twice whole. `header`
+        names every source column when `rows` keeps only some.
+    """
+    if INSTRUMENT_COLUMN not in rows.column_names:
+        return [ArrowRawTable(BASE_TABLE, rows, header=header)]
+    instrument = rows.column(INSTRUMENT_COLUMN)
+    tables: list[RawTable] = [
+        ArrowRawTable(BASE_TABLE, rows, keep=pc.is_null(instrument), header=header)
+    ]
     for name in sorted(pc.unique(instrument).drop_null().to_pylist()):
-        tables.append(ArrowRawTable(str(name), rows.filter(pc.equal(instrument, name))))
+        part = ArrowRawTable(str(name), rows, keep=pc.equal(instrument, name), header=header)
+        tables.append(part)
     return tables
 
 
@@ -155,16 +170,20 @@ class RedcapReader:
 
     center_id: str = "unknown"
 
-    def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]:
+    def read(
+        self, path: Path, relative_name: str, options: Any, pick: ColumnPick | None = None
+    ) -> list[RawTable]:
+        """The export's tables; only the columns of `pick` on the fast path, if given."""
         opts = coerce_options(options, RedcapOptions)
         place = Place(self.center_id, relative_name)
         check_file(path, place, opts)
-        raw = path.read_bytes()
-        rows = arrow_rows(raw, opts.encoding, Layout(), opts, place=place)
+        if pick is not None:
+            pick = replace(pick, names=pick.names | {INSTRUMENT_COLUMN})
+        found = arrow_file_rows(path, opts.encoding, Layout(), opts, place=place, pick=pick)
         tables = (
-            split_by_instrument(read_reference(raw, opts, place))
-            if rows is None
-            else split_arrow_by_instrument(rows)
+            split_by_instrument(read_reference(found, opts, place))
+            if isinstance(found, bytes)
+            else split_arrow_by_instrument(*found)
         )
         dictionary_path = find_dictionary(path, opts.data_dictionary, place)
         dictionary_place = Place(

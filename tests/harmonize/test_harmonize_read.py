@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from spinemet_etl.harmonize.read import _selected
-from spinemet_etl.readers.arrow_csv import ArrowRawTable
+from spinemet_etl.harmonize.read import ReadCache, _selected
+from spinemet_etl.readers.arrow_csv import ArrowRawTable, to_frame
 from spinemet_etl.readers.base import RawTable
 
 
@@ -47,6 +47,8 @@ def test_rows_and_columns_are_selected_without_identifiers(
 ) -> None:
     table: Any = SimpleNamespace(identifiers=["name"], where=where)
     selected = _selected(_raw(kind), table, columns)
+    if isinstance(selected, pa.Table):  # Arrow rows stay Arrow until read_table converts them
+        selected = to_frame(selected)
     expected = _frame().loc[rows, columns].reset_index(drop=True)
     pd.testing.assert_frame_equal(selected.reset_index(drop=True), expected, check_exact=True)
 
@@ -62,3 +64,13 @@ def test_arrow_rows_become_a_frame_only_when_asked() -> None:
     raw = ArrowRawTable("t", pa.table({"a": ["1", None]}))
     assert raw._frame is None
     assert raw.frame["a"].tolist() == ["1", None]
+
+
+def test_an_export_is_let_go_when_its_last_table_has_its_rows() -> None:
+    cache = ReadCache({"a.csv": 2, "b.csv": 1})
+    cache.tables = {("a.csv", "csv"): [], ("b.csv", "csv"): [], ("b.csv", "redcap"): []}
+    cache.taken("a.csv")
+    cache.taken("b.csv")
+    assert list(cache.tables) == [("a.csv", "csv")]  # a second table still reads a.csv
+    cache.taken("a.csv")
+    assert cache.tables == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -14,9 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spinemet_etl.errors import Place, SourceError
-from spinemet_etl.readers.arrow_csv import Layout, arrow_table, blank_to_null
-from spinemet_etl.readers.base import RawTable
-from spinemet_etl.readers.csv import read_reference
+from spinemet_etl.readers import arrow_csv
+from spinemet_etl.readers.arrow_csv import (
+    ArrowRawTable,
+    Layout,
+    arrow_table,
+    blank_to_null,
+    column_names,
+)
+from spinemet_etl.readers.base import PROVENANCE_COLUMNS, ColumnPick, RawTable
+from spinemet_etl.readers.csv import CsvReader, read_reference
 from spinemet_etl.readers.options import CsvOptions
 
 PLACE = Place("boston", "export.csv")
@@ -161,3 +169,80 @@ def test_blank_to_null_over_chunks_is_is_blank_on_each_value(chunks: list[list[s
     values = [value for chunk in chunks for value in chunk]
     expected = [None if not value.strip() else value for value in values]
     assert blank_to_null(column).to_pylist() == expected
+
+
+def picked(data: bytes, pick: ColumnPick, **options: object) -> RawTable | None:
+    opts = CsvOptions.model_validate(options)
+    layout = Layout(opts.delimiter, opts.quotechar, opts.header_row, opts.skip_rows)
+    return arrow_table(data, opts.encoding, layout, opts, name="export", place=PLACE, pick=pick)
+
+
+def test_a_pick_keeps_its_columns_and_names_every_source_column() -> None:
+    data = b"mrn,name,dob,sex,comorb___1,comorb___2\nZ1,Ann,1950-01-02,f,1,0\nZ2,Bo,,m,0,1\n"
+    fast = picked(data, ColumnPick(frozenset({"mrn", "sex"}), ("comorb___",)))
+    reference = read_reference(data, CsvOptions(), "export", PLACE)
+    assert isinstance(fast, ArrowRawTable)
+    kept = ["mrn", "sex", "comorb___1", "comorb___2", *PROVENANCE_COLUMNS]
+    assert fast.rows.column_names == kept  # `name` and `dob` never held
+    assert column_names(fast) == list(reference.frame.columns)
+    pd.testing.assert_frame_equal(fast.frame, reference.frame[kept])
+
+
+@pytest.mark.parametrize(
+    ("data", "rows"),
+    [
+        (b"id,name,x\n1,Ann,a\n2,Bo,b\n,,\n , ,\n", 2),  # blank everywhere: dropped
+        (b"id,name,x\n1,Ann,a\n,Bo,\n,,\n", 2),  # blank only where picked: kept
+        (b"id,name,x\n1,Ann,a\n,Bo,\n", 2),
+    ],
+    ids=["blank-rows", "picked-blank-then-blank", "picked-blank-last"],
+)
+def test_trailing_blank_rows_are_judged_on_every_column(data: bytes, rows: int) -> None:
+    fast = picked(data, ColumnPick(frozenset({"id", "x"})))
+    reference = read_reference(data, CsvOptions(), "export", PLACE)
+    assert fast is not None
+    assert len(fast.frame) == len(reference.frame) == rows
+    pd.testing.assert_frame_equal(fast.frame, reference.frame[fast.frame.columns])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(data=delimited(), skip_rows=st.integers(0, 1), keep=st.sets(st.sampled_from(["h", "h.1"])))
+def test_picked_columns_equal_the_reference(data: bytes, skip_rows: int, keep: set[str]) -> None:
+    fast = picked(data, ColumnPick(frozenset(keep)), skip_rows=skip_rows)
+    _whole, reference = both(data, skip_rows=skip_rows)
+    if fast is not None:  # the picked columns, or every column when the others decide
+        assert isinstance(reference, RawTable)
+        assert set(fast.frame.columns) >= (keep | set(PROVENANCE_COLUMNS)) & set(column_names(fast))
+        pd.testing.assert_frame_equal(fast.frame, reference.frame[fast.frame.columns])
+
+
+@pytest.mark.parametrize(
+    ("data", "options"), ORDINARY, ids=[f"file-{i}" for i in range(len(ORDINARY))]
+)
+def test_a_file_parsed_from_disk_equals_the_reference(
+    tmp_path: Path, data: bytes, options: dict
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    opts = CsvOptions.model_validate(options)
+    (table,) = CsvReader("boston").read(path, "export.csv", opts)
+    assert isinstance(table, ArrowRawTable)  # pyarrow parsed the file itself
+    pd.testing.assert_frame_equal(table.frame, read_reference(data, opts, "export", PLACE).frame)
+
+
+def test_a_file_that_changes_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"id,x\n1,a\n2,b\n")
+    parse = arrow_csv.planned_rows
+
+    def meanwhile(*args: object, **options: object) -> object:
+        with path.open("ab") as sink:
+            sink.write(b"3,c\n")  # the center's system writes on
+        return parse(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(arrow_csv, "planned_rows", meanwhile)
+    with pytest.raises(SourceError) as caught:
+        CsvReader("boston").read(path, "export.csv", CsvOptions())
+    assert caught.value.code == "file-changed"

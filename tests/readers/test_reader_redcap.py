@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from spinemet_etl.errors import SourceError
+from spinemet_etl.readers.arrow_csv import column_names
+from spinemet_etl.readers.base import ColumnPick
 from spinemet_etl.readers.registry import reader_for
 
 RAW = """\
@@ -112,3 +115,19 @@ def test_empty_export(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as caught:
         read(path)
     assert caught.value.code == "file-empty"
+
+
+def test_a_pick_keeps_its_columns_and_the_instrument_split(tmp_path: Path) -> None:
+    path = landing(tmp_path)
+    pick = ColumnPick(frozenset({"record_id", "estado"}), ("comorb___",))
+    records, visits = reader_for("redcap", "barcelona").read(
+        path, path.name, {"data_dictionary": "SPINEMET_DataDictionary_*.csv"}, pick=pick
+    )
+    whole_records, whole_visits = read(path)
+    assert "sexo" not in records.frame.columns
+    assert "redcap_repeat_instrument" in records.frame.columns  # the split needs it
+    assert column_names(records) == list(whole_records.frame.columns)
+    for part, whole in ((records, whole_records), (visits, whole_visits)):
+        pd.testing.assert_frame_equal(part.frame, whole.frame[part.frame.columns])
+    assert visits.frame["estado"].tolist() == ["1", "2"]
+    assert records.labels["comorb___1"] == {"1": "Checked", "0": "Unchecked"}
