@@ -19,12 +19,13 @@ from spinemet_etl.pipeline import (
     Process,
     discover_centers,
     finish_run,
+    landing_sizes,
     run_parameters,
 )
 from spinemet_etl.publish import cleanup_staging
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.settings import Settings
-from spinemet_etl.workers import shutdown_workers
+from spinemet_etl.workers import plan_worker_memory, shutdown_workers
 
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
 
@@ -71,21 +72,15 @@ def _endpoints_current(settings: Settings, run_id: str, outcomes: list[CenterOut
     return True
 
 
-def largest_first(settings: Settings, centers: list[str]) -> list[str]:
-    """Centers ordered by the size of their landing folder, largest first, then by id.
+def largest_first(sizes: dict[str, int]) -> list[str]:
+    """Centers ordered by the size of their landing folder (`landing_sizes`), largest first,
+    then by id.
 
     Notes:
         With a bounded pool the largest center starts at once instead of last, so the
         run does not end with one long center on one worker while the others idle.
     """
-
-    def size(center_id: str) -> int:
-        folder = settings.landing / center_id
-        files = folder.rglob("*") if folder.is_dir() else iter(())
-        return sum(path.stat().st_size for path in files if path.is_file())
-
-    sizes = {center_id: size(center_id) for center_id in centers}
-    return sorted(centers, key=lambda center_id: (-sizes[center_id], center_id))
+    return sorted(sizes, key=lambda center_id: (-sizes[center_id], center_id))
 
 
 def _process_all(
@@ -93,9 +88,12 @@ def _process_all(
 ) -> tuple[list[CenterOutcome], list[Any]]:
     """Submit every center, largest first; their outcomes in `centers` order, and the verdicts."""
     quality = load_quality_config(settings.quality_config)
+    sizes = landing_sizes(settings, centers)
+    if worker_processes(settings):
+        plan_worker_memory(sizes.values())
     futures = {
         center_id: process_center.submit(settings, center_id, run_id, quality, **options)
-        for center_id in largest_first(settings, centers)
+        for center_id in largest_first(sizes)
     }
     results = [futures[center_id].result() for center_id in centers]
     return [outcome for outcome, _ in results], [v for _, v in results if v is not None]

@@ -20,7 +20,7 @@ from spinemet_etl.dataset import partition_file, read_partition
 from spinemet_etl.errors import ConfigError, SpinemetError
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import build_manifest, new_run_id, write_manifest
-from spinemet_etl.publish import cleanup_staging, publish_center
+from spinemet_etl.publish import cleanup_staging, commit_center, publish_center, stage_center
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
 from spinemet_etl.state import center_fingerprint, published_state, record_published
@@ -43,10 +43,6 @@ class GateVerdict(Protocol):
 
 Gate = Callable[[CenterResult, pd.DataFrame | None], GateVerdict]
 Process = Callable[..., CenterResult]
-Prepared = tuple[CenterResult, dict[str, Any]]
-"""A center harmonized and gated: its result and the manifest's `quality_gate` record."""
-Prepare = Callable[["Settings", str, str, "str | None"], Prepared]
-"""Harmonize and gate a center elsewhere (a worker process): (settings, center, run, file)."""
 
 
 @dataclass
@@ -74,6 +70,30 @@ class CenterOutcome:
             "rows_quarantined": self.rows_quarantined,
             "top_quarantine_reasons": self.top_quarantine_reasons,
         }
+
+
+@dataclass
+class Prepared:
+    """A center harmonized and gated, ready to publish.
+
+    `stats` holds the manifest's figures, its `quality_gate` record among them. The
+    tables are in `result` when harmonized in this process; a worker process instead
+    writes them to the run's staging folder (`staged`, only when the gate passed) and
+    sends back no table, or the record of why it could not (`publish_error`).
+    """
+
+    stats: dict[str, Any]
+    result: CenterResult | None = None
+    staged: dict[str, Path] | None = None
+    publish_error: dict[str, Any] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.stats["quality_gate"]["passed"])
+
+
+Prepare = Callable[[Settings, str, str, "str | None"], Prepared]
+"""Harmonize and gate a center elsewhere (a worker process): (settings, center, run, file)."""
 
 
 def _default_process() -> Process:
@@ -196,9 +216,13 @@ def harmonize_and_gate(
     only_file: str | None,
     gate: Gate | None,
     process: Process | None = None,
+    *,
+    stage: bool = False,
 ) -> Prepared:
-    """Harmonize one center and run the gate against its last partition; writes nothing.
+    """Harmonize one center and run the gate against its last partition.
 
+    With `stage` (a worker process), a center that passed is written to the run's
+    staging folder, and no table is kept in the answer; otherwise nothing is written.
     Raises SpinemetError when the center cannot be read or harmonized.
     """
     result = (process or _default_process())(
@@ -210,7 +234,23 @@ def harmonize_and_gate(
         only_file=only_file,
         limits=settings.read_limits,
     )
-    return result, _gate_record(result, settings, gate)
+    prepared = Prepared(_result_stats(result, _gate_record(result, settings, gate)), result)
+    if stage:
+        if prepared.passed:
+            try:
+                prepared.staged = stage_center(result, settings.data_path, run_id)
+            except OSError as exc:
+                prepared.publish_error = _publish_error(center_id, exc)
+        prepared.result = None
+    return prepared
+
+
+def _publish(prepared: Prepared, data_root: Path, run_id: str, center_id: str) -> None:
+    if prepared.staged is not None:
+        commit_center(prepared.staged, data_root, run_id, center_id)
+    else:
+        assert prepared.result is not None
+        publish_center(prepared.result, data_root, run_id)
 
 
 def _harmonize_and_publish(
@@ -223,16 +263,18 @@ def _harmonize_and_publish(
     prepare: Prepare,
 ) -> CenterOutcome:
     try:
-        result, gate_record = prepare(settings, center_id, run_id, only_file)
+        prepared = prepare(settings, center_id, run_id, only_file)
     except SpinemetError as error:
         return _kept_outcome(center_id, "failed", previous, error.as_record())
-    stats = _result_stats(result, gate_record)
-    if not stats["quality_gate"]["passed"]:
+    stats = prepared.stats
+    if not prepared.passed:
         return CenterOutcome(
             center_id, "held", data_run_id=previous["run_id"] if previous else None, **stats
         )
+    if prepared.publish_error is not None:
+        return _kept_outcome(center_id, "failed", previous, prepared.publish_error)
     try:
-        publish_center(result, settings.data_path, run_id)
+        _publish(prepared, settings.data_path, run_id, center_id)
     except OSError as exc:
         return _kept_outcome(center_id, "failed", previous, _publish_error(center_id, exc))
     record_published(settings.data_path, center_id, fingerprint, run_id, stats)
@@ -296,6 +338,17 @@ def process_center_safely(
     except Exception as exc:
         error = _internal_error(center_id, run_id, exc)
         return _kept_outcome(center_id, "failed", previous, error)
+
+
+def landing_sizes(settings: Settings, centers: list[str]) -> dict[str, int]:
+    """Each center's landing folder size in bytes (0 for a missing folder); stats only."""
+
+    def size(center_id: str) -> int:
+        folder = settings.landing / center_id
+        files = folder.rglob("*") if folder.is_dir() else iter(())
+        return sum(path.stat().st_size for path in files if path.is_file())
+
+    return {center_id: size(center_id) for center_id in centers}
 
 
 def discover_centers(settings: Settings) -> list[str]:

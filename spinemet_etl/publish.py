@@ -95,10 +95,14 @@ def publish_center(result: CenterResult, data_root: Path, run_id: str) -> None:
     process dies before it, the published patients stay the previous run's, and so does
     the center's state, so the next run processes the center again.
     """
-    staged = stage_center(result, data_root, run_id)
+    commit_center(stage_center(result, data_root, run_id), data_root, run_id, result.center_id)
+
+
+def commit_center(staged: dict[str, Path], data_root: Path, run_id: str, center_id: str) -> None:
+    """Put a center's staged partitions (stage_center) in place, quarantine then patients."""
     for table in PUBLISH_ORDER:
-        swap_partition(staged[table], partition_dir(data_root, table, result.center_id))
-    shutil.rmtree(_center_staging(data_root, run_id, result.center_id), ignore_errors=True)
+        swap_partition(staged[table], partition_dir(data_root, table, center_id))
+    shutil.rmtree(_center_staging(data_root, run_id, center_id), ignore_errors=True)
 
 
 def cleanup_staging(data_root: Path) -> None:

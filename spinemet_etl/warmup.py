@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 from spinemet_etl.errors import SpinemetError
-from spinemet_etl.pipeline import discover_centers, mapping_path
+from spinemet_etl.pipeline import discover_centers, landing_sizes, mapping_path
 from spinemet_etl.settings import Settings
 from spinemet_etl.state import cached_fingerprint, published_state
-from spinemet_etl.workers import start_workers
+from spinemet_etl.workers import plan_worker_memory, start_workers
 
 HARMONIZING_MODULES = (
     "spinemet_etl.harmonize",
@@ -67,6 +68,9 @@ def warm_up(settings: Settings, *, harmonize_all: bool = False, workers: int = 0
     if not (harmonize_all or harmonizing_likely(settings)):
         return
     if workers:
+        with contextlib.suppress(SpinemetError):  # the run reports it
+            centers = discover_centers(settings)
+            plan_worker_memory(landing_sizes(settings, centers).values())
         start_workers(workers)
     else:
         for module in HARMONIZING_MODULES:

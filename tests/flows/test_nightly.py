@@ -12,6 +12,7 @@ import pytest
 from flows.backfill import backfill
 from flows.nightly import largest_first, nightly
 from spinemet_etl.dataset import read_partition
+from spinemet_etl.pipeline import landing_sizes
 from spinemet_etl.settings import Settings
 from tests.flows.flow_standins import StandInProcess, write_consortium
 
@@ -128,6 +129,6 @@ def test_largest_centers_first(tmp_path: Path) -> None:
     (landing / "mid" / "nested").mkdir()
     (landing / "mid" / "nested" / "old.txt").write_text("x" * 10, encoding="utf-8")
     settings = Settings(landing=landing, centers_dir=centers, data=str(data))
-    assert largest_first(settings, ["small", "big", "mid", "missing"]) == [
+    assert largest_first(landing_sizes(settings, ["small", "big", "mid", "missing"])) == [
         "mid", "big", "small", "missing"
     ]  # fmt: skip

@@ -11,13 +11,14 @@ import textwrap
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from flows.entrypoints import demo_centers_dir
 from spinemet_etl import workers
+from spinemet_etl.dataset import PART_NAME
 from spinemet_etl.errors import SourceError
 from spinemet_etl.pipeline import harmonize_and_gate
+from spinemet_etl.publish import stage_center
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.quality.gate import run_quality_gate
 from spinemet_etl.settings import Settings
@@ -37,24 +38,29 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("center_id", ["boston", "barcelona"], ids=["csv", "redcap"])
-def test_a_worker_prepares_what_this_process_prepares(settings: Settings, center_id: str) -> None:
+def test_a_worker_stages_what_this_process_prepares(
+    settings: Settings, center_id: str, tmp_path: Path
+) -> None:
     quality = load_quality_config()
     answer = (
         worker_pool(2)
         .submit(prepare_center, settings, center_id, RUN_ID, None, quality, logging.INFO)
         .result()
     )
-    here, here_gate = harmonize_and_gate(
+    here = harmonize_and_gate(
         settings, center_id, RUN_ID, None, lambda r, p: run_quality_gate(r, p, quality)
     )
     assert answer.error is None and answer.prepared is not None
-    there, there_gate = answer.prepared
-    assert len(there.patients) > 0
-    pd.testing.assert_frame_equal(there.patients, here.patients)
-    pd.testing.assert_frame_equal(there.quarantine, here.quarantine)
-    assert there.files == here.files
-    assert there_gate == here_gate
-    assert answer.verdict.passed == here_gate["passed"] and answer.gate_seconds > 0
+    there = answer.prepared
+    assert here.result is not None and len(here.result.patients) > 0
+    assert there.result is None and there.staged is not None  # no table sent back
+    assert str(there.staged["patients"]).startswith(str(settings.data_path / "_staging" / RUN_ID))
+    mine = stage_center(here.result, tmp_path, RUN_ID)  # same frame, same bytes
+    for table in ("patients", "quarantine"):
+        written = (there.staged[table] / PART_NAME).read_bytes()
+        assert written == (mine[table] / PART_NAME).read_bytes()
+    assert there.stats == here.stats
+    assert answer.verdict.passed == here.passed and answer.gate_seconds > 0
 
 
 def test_a_center_error_comes_back_to_be_raised_here(settings: Settings) -> None:
@@ -69,7 +75,7 @@ def test_an_unexpected_error_comes_back_with_its_frames_not_its_message(
 ) -> None:
     data = "patient 0042 born 1961-03-04"
 
-    def explode(*_args: object) -> None:
+    def explode(*_args: object, **_options: object) -> None:
         raise ValueError(data)
 
     monkeypatch.setattr(workers, "harmonize_and_gate", explode)
@@ -148,3 +154,16 @@ def test_shutting_down_frees_the_workers_and_their_fork_server() -> None:
     workers.shutdown_workers()
     assert not any(_alive(pid) for pid in pids if pid is not None)
     assert worker_pool(2).submit(sum, [1, 2]).result() == 3  # a later run starts them again
+
+
+def test_workers_return_memory_at_once_only_for_large_exports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MIMALLOC_PURGE_DELAY", raising=False)
+    workers.plan_worker_memory([workers.EAGER_RETURN_BYTES - 1, 10])
+    assert "MIMALLOC_PURGE_DELAY" not in os.environ
+    workers.plan_worker_memory([10, workers.EAGER_RETURN_BYTES])
+    assert os.environ["MIMALLOC_PURGE_DELAY"] == "0"
+    monkeypatch.setenv("MIMALLOC_PURGE_DELAY", "250")  # the user's own value wins
+    workers.plan_worker_memory([workers.EAGER_RETURN_BYTES])
+    assert os.environ["MIMALLOC_PURGE_DELAY"] == "250"
