@@ -119,7 +119,7 @@ def prepare_center(
 
     def gate(result: CenterResult, previous: Any) -> Any:
         started = time.perf_counter()
-        answer.verdict = run_quality_gate(result, previous, quality)
+        answer.verdict = run_quality_gate(result, previous, quality).packed()
         answer.gate_seconds = time.perf_counter() - started
         return answer.verdict
 

@@ -54,13 +54,14 @@ def build_data_docs(
     context = _file_context(data_root)
     run = RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.UTC))
     for gate in results:
-        if gate.validation is None:
+        validation = gate.gx_validation()
+        if validation is None:
             continue
         suite_id = ExpectationSuiteIdentifier(name=f"patients.{gate.center_id}")
         key = ValidationResultIdentifier(
             expectation_suite_identifier=suite_id, run_id=run, batch_identifier=gate.center_id
         )
-        gate.validation.meta["run_id"] = run
-        context.validation_results_store.set(key, gate.validation)
+        validation.meta["run_id"] = run
+        context.validation_results_store.set(key, validation)
     context.build_data_docs(site_names=[SITE_NAME])
     return data_root / "reports" / "data_docs" / "index.html"

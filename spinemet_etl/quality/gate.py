@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import math
+import pickle
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import pandas as pd
@@ -29,12 +30,27 @@ _GX_LOCK = threading.Lock()
 
 @dataclass
 class GateResult:
-    """The gate's verdict on one center; `validation` is GX's result, for the Data Docs."""
+    """The gate's verdict on one center; `validation` is GX's result, for the Data Docs
+    (pickled, once `packed`)."""
 
     center_id: str
     passed: bool
     checks: list[dict[str, Any]]
     validation: Any = field(default=None, repr=False)
+
+    def packed(self) -> GateResult:
+        """This verdict with GX's result pickled, to cross processes that need only its
+        checks: unpickling a GX object imports Great Expectations (~5 s of CPU), which
+        the run's own process then paid while its workers waited (docs/performance.md)."""
+        if self.validation is None or isinstance(self.validation, bytes):
+            return self
+        return replace(self, validation=pickle.dumps(self.validation))
+
+    def gx_validation(self) -> Any:
+        """GX's result (None if the gate ran without GX), unpickled if packed."""
+        if isinstance(self.validation, bytes):
+            return pickle.loads(self.validation)  # written by our own worker (packed)
+        return self.validation
 
     def as_record(self) -> dict[str, Any]:
         """The manifest's `quality_gate` object."""

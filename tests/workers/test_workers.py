@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -167,3 +168,20 @@ def test_workers_return_memory_at_once_only_for_large_exports(
     monkeypatch.setenv("MIMALLOC_PURGE_DELAY", "250")  # the user's own value wins
     workers.plan_worker_memory([workers.EAGER_RETURN_BYTES])
     assert os.environ["MIMALLOC_PURGE_DELAY"] == "250"
+
+
+def test_a_verdict_reaches_the_run_without_importing_great_expectations(
+    settings: Settings,
+) -> None:
+    answer = prepare_center(settings, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
+    assert answer.verdict is not None
+    unpickle = (
+        "import pickle, sys; answer = pickle.loads(sys.stdin.buffer.read()); "
+        "print(answer.verdict.passed, 'great_expectations' in sys.modules)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", unpickle], input=pickle.dumps(answer), capture_output=True,
+        check=True,
+    ).stdout.split()  # fmt: skip
+    assert shown == [str(answer.verdict.passed).encode(), b"False"]
+    assert answer.verdict.gx_validation().suite_name == "patients.boston"  # for the Data Docs
