@@ -25,7 +25,7 @@ from spinemet_etl.pipeline import (
 from spinemet_etl.publish import cleanup_staging
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.settings import Settings
-from spinemet_etl.workers import plan_worker_memory, shutdown_workers
+from spinemet_etl.workers import plan_worker_memory, stopping_workers
 
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
 
@@ -124,8 +124,8 @@ def run_centers(
         reuse = _endpoints_current(settings, run_id, outcomes)
         if not reuse:
             _data_docs(settings, verdicts, run_id)
-        shutdown_workers()
-        endpoints = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
+        with stopping_workers():
+            endpoints = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
     publish_artifacts(manifest, endpoints, settings.suppress_below)
     get_run_logger().info("run %s finished: %s", run_id, manifest["status"])
     return manifest

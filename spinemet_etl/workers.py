@@ -225,3 +225,21 @@ def shutdown_workers() -> None:
         stop = getattr(server, "_stop", None)  # private; absent elsewhere: the server stays
         if pools and callable(stop):
             stop()
+
+
+@contextlib.contextmanager
+def stopping_workers() -> Iterator[None]:
+    """Stop the workers (shutdown_workers) in the background while the block runs.
+
+    Notes:
+        Idle workers take about a second to end (their interpreters tear down pandas,
+        pyarrow and Great Expectations); the run's report need not wait for that, and
+        its memory grows over seconds while theirs is gone within about one. The block's
+        end waits for them, so nothing outlives the run.
+    """
+    stopper = threading.Thread(target=shutdown_workers, name="spinemet-workers-stop")
+    stopper.start()
+    try:
+        yield
+    finally:
+        stopper.join()

@@ -57,12 +57,29 @@ def utf8_payload(data: bytes, encoding: str) -> tuple[bytes, int] | None:
         start = 0
         while data.startswith(_UTF8_BOM, start):  # decode_text drops a second mark too
             start += len(_UTF8_BOM)
-        return None if data.find(b"\x00") >= 0 else (data, start)
+        return None if data.find(b"\x00") >= 0 or not _utf8_throughout(data) else (data, start)
     try:
         text = data.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError:
         return None
     return None if "\x00" in text else (text.encode("utf-8"), 0)
+
+
+def _utf8_throughout(data: bytes) -> bool:
+    """Whether every byte of the file is valid UTF-8, checked by Arrow without decoding.
+
+    Notes:
+        pyarrow checks UTF-8 only in the columns it keeps (ColumnPick): a file with
+        text in another encoding in an unmapped column must still go to the reference
+        path, which refuses it and names the line (`encoding-error`).
+    """
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    text = pa.LargeStringArray.from_buffers(1, offsets, pa.py_buffer(data))
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def read_header(payload: bytes, start: int, layout: Layout) -> tuple[list[str], int] | None:

@@ -246,3 +246,11 @@ def test_a_file_that_changes_while_read_is_refused(
     with pytest.raises(SourceError) as caught:
         CsvReader("boston").read(path, "export.csv", CsvOptions())
     assert caught.value.code == "file-changed"
+
+
+def test_other_encodings_in_a_column_nobody_maps_still_go_to_the_reference() -> None:
+    data = "id,name\n1,Ana\n2,Jürgen\n".encode().replace("ü".encode(), "ü".encode("cp1252"))
+    assert picked(data, ColumnPick(frozenset({"id"}))) is None  # the reference names the line
+    with pytest.raises(SourceError) as caught:
+        read_reference(data, CsvOptions(), "export", PLACE)
+    assert caught.value.code == "encoding-error"
