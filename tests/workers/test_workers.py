@@ -11,14 +11,15 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flows.entrypoints import demo_centers_dir
 from spinemet_etl import workers
-from spinemet_etl.dataset import PART_NAME
+from spinemet_etl.dataset import PART_NAME, partition_file
 from spinemet_etl.errors import SourceError
-from spinemet_etl.pipeline import harmonize_and_gate
+from spinemet_etl.pipeline import harmonize_and_gate, process_center_safely
 from spinemet_etl.publish import stage_center
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.quality.gate import run_quality_gate
@@ -190,3 +191,24 @@ def test_a_verdict_reaches_the_run_without_importing_great_expectations(
     ).stdout.split()  # fmt: skip
     assert shown == [str(answer.verdict.passed).encode(), b"False"]
     assert answer.verdict.gx_validation().suite_name == "patients.boston"  # for the Data Docs
+
+
+def test_a_center_its_worker_cannot_stage_fails_and_nothing_is_published(
+    settings: Settings, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    (data / "_staging").mkdir(parents=True)
+    (data / "_staging" / RUN_ID).write_text("not a folder", encoding="utf-8")  # blocks staging
+    here = Settings(landing=settings.landing, centers_dir=settings.centers_dir, data=str(data))
+    quality = load_quality_config()
+
+    def in_worker(*args: Any) -> Any:
+        answer = prepare_center(*args, quality, logging.INFO)
+        assert answer.error is None
+        return answer.prepared
+
+    outcome = process_center_safely(here, "boston", RUN_ID, prepare=in_worker)
+    assert outcome.status == "failed" and outcome.error is not None
+    assert outcome.error["code"] == "publish-failed"
+    assert "boston" in outcome.error["message"]
+    assert not partition_file(data, "patients", "boston").exists()
