@@ -329,3 +329,23 @@ def test_a_corrupt_state_file_fails_the_center_without_raising(settings: Setting
     outcome = process_center_safely(settings, "boston", "run-2", process=FakeProcess())
     assert outcome.status == "failed"
     assert outcome.error is not None and outcome.error["type"] == "JSONDecodeError"
+
+
+def test_a_center_that_cannot_be_written_fails_and_keeps_its_data(settings: Settings) -> None:
+    first = run_pipeline(settings, process=FakeProcess())
+    before = _partition_bytes(settings, "lyon")
+    run_id = "20261126T030000Z-feed"
+    (staging_root(settings.data_path) / run_id).parent.mkdir(parents=True, exist_ok=True)
+    (staging_root(settings.data_path) / run_id).write_text("x", encoding="utf-8")  # no folder
+    outcome = process_center_safely(settings, "lyon", run_id, force=True, process=FakeProcess())
+    assert outcome.status == "failed" and outcome.error is not None
+    assert (outcome.error["code"], outcome.error["type"]) == (
+        "publish-failed",
+        "NotADirectoryError",
+    )
+    assert (
+        "lyon" in outcome.error["message"]
+        and "last published data stay" in outcome.error["message"]
+    )
+    assert outcome.data_run_id == first["run_id"]
+    assert _partition_bytes(settings, "lyon") == before
