@@ -77,14 +77,19 @@ def test_endpoints_schema_is_the_contracts() -> None:
     assert ENDPOINTS_SCHEMA.equals(endpoints_arrow_schema().remove_metadata())
 
 
-def test_read_endpoints_round_trips_and_refuses_a_foreign_table(
-    make_patients: Build, tmp_path: Path
-) -> None:
+def _two_center_endpoints(make_patients: Build) -> pd.DataFrame:
+    """The endpoint table of two small centers, one patient each."""
     patients = make_patients(pd.DataFrame({
         "center_id": ["aa", "bb"], "procedure": ["palliative", "curettage"], "days": [5, 50],
         "dead": [1, 0],
     }))  # fmt: skip
-    endpoints = compute_endpoints(patients)
+    return compute_endpoints(patients)
+
+
+def test_read_endpoints_round_trips_and_refuses_a_foreign_table(
+    make_patients: Build, tmp_path: Path
+) -> None:
+    endpoints = _two_center_endpoints(make_patients)
     write_endpoints(endpoints, tmp_path, "run-42")
     back = read_endpoints(tmp_path)
     assert back is not None
@@ -97,11 +102,7 @@ def test_read_endpoints_round_trips_and_refuses_a_foreign_table(
 def test_write_endpoints_atomically_with_schema_and_metadata(
     make_patients: Build, tmp_path: Path
 ) -> None:
-    patients = make_patients(pd.DataFrame({
-        "center_id": ["aa", "bb"], "procedure": ["palliative", "curettage"], "days": [5, 50],
-        "dead": [1, 0],
-    }))  # fmt: skip
-    endpoints = compute_endpoints(patients)
+    endpoints = _two_center_endpoints(make_patients)
     path = write_endpoints(endpoints, tmp_path, "run-42")
     assert path == tmp_path / "reports" / "endpoints.parquet"
     assert [p.name for p in path.parent.iterdir()] == ["endpoints.parquet"]
