@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ STEP_KILLS = [
 """Right after each step of each center: 17 distinct points of a two-center run."""
 
 MIN_KILLS = 30
+"""Runs really killed (a random-time kill may come after the run ended: more are drawn)."""
 BUDGET_SECONDS = 150
+"""Past the MIN_KILLS planned runs, drawing more random-time kills stops after this."""
 
 
 def _flags(landing: Path, centers: Path, data: Path) -> dict[str, Any]:
@@ -74,14 +77,21 @@ def _tables_without_run_id(data: Path) -> dict[tuple[str, str], Any]:
     return tables
 
 
-def _kill_plan(seed: int, run_seconds: float) -> list[tuple[str, Any]]:
+def _kill_plan(seed: int, run_seconds: float) -> Iterator[tuple[str, Any]]:
+    """Every step kill once, shuffled among random-time kills up to MIN_KILLS; then
+    random-time kills without end, for those that came too late (the run had finished)."""
     rng = random.Random(seed)
-    count = MIN_KILLS - len(STEP_KILLS) + 4  # a few spare: a random kill may come too late
-    randoms = [("delay", rng.uniform(0.02, run_seconds)) for _ in range(count)]
     steps: list[tuple[str, Any]] = [("step", step) for step in STEP_KILLS]
+    randoms = [("delay", rng.uniform(0.02, run_seconds)) for _ in range(MIN_KILLS - len(steps))]
     plan = steps + randoms
     rng.shuffle(plan)
-    return plan
+    yield from plan
+    while True:
+        yield ("delay", rng.uniform(0.02, run_seconds))
+
+
+def _past(started: float, seconds: float) -> bool:
+    return time.monotonic() - started > seconds
 
 
 def _killed_run(driver: Driver, flags: dict[str, Any], how: tuple[str, Any], result: Path) -> bool:
@@ -127,7 +137,8 @@ def test_killed_runs_never_show_readers_a_broken_partition(driver: Driver, tmp_p
         for number, how in enumerate(_kill_plan(20100, max(seconds))):
             flags = _flags(landings[number % 2], centers, data)
             kills += _killed_run(driver, flags, how, tmp_path / f"run{number}.json")
-            if time.monotonic() - started > BUDGET_SECONDS:
+            planned_done = number + 1 >= MIN_KILLS  # every step kill has run
+            if planned_done and (kills >= MIN_KILLS or _past(started, BUDGET_SECONDS)):
                 break
     finally:
         stop.write_text("stop")
