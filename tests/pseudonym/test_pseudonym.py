@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import numpy as np
 import pandas as pd
@@ -81,17 +80,6 @@ def test_keeps_index_and_name() -> None:
 def test_key_changes_every_pseudonym() -> None:
     ids = pd.Series(["1", "2"])
     assert not (pseudonymize("boston", ids, "a") == pseudonymize("boston", ids, "b")).any()
-
-
-@pytest.mark.slow
-def test_one_million_ids_in_under_three_cpu_seconds() -> None:
-    # CPU time, not wall time: the test machine is shared; about 1.4 s measured alone
-    ids = pd.Series(np.arange(1_000_000).astype(str))
-    start = time.process_time()
-    result = pseudonymize("boston", ids, KEY)
-    elapsed = time.process_time() - start
-    assert result.nunique() == 1_000_000
-    assert elapsed < 3.0, f"took {elapsed:.2f} s"
 
 
 @pytest.mark.parametrize(
