@@ -90,10 +90,6 @@ def _kill_plan(seed: int, run_seconds: float) -> Iterator[tuple[str, Any]]:
         yield ("delay", rng.uniform(0.02, run_seconds))
 
 
-def _past(started: float, seconds: float) -> bool:
-    return time.monotonic() - started > seconds
-
-
 def _killed_run(driver: Driver, flags: dict[str, Any], how: tuple[str, Any], result: Path) -> bool:
     """Start one run and SIGKILL it at the planned point; True when it really was killed."""
     if how[0] == "step":
@@ -138,7 +134,8 @@ def test_killed_runs_never_show_readers_a_broken_partition(driver: Driver, tmp_p
             flags = _flags(landings[number % 2], centers, data)
             kills += _killed_run(driver, flags, how, tmp_path / f"run{number}.json")
             planned_done = number + 1 >= MIN_KILLS  # every step kill has run
-            if planned_done and (kills >= MIN_KILLS or _past(started, BUDGET_SECONDS)):
+            past_budget = time.monotonic() - started > BUDGET_SECONDS
+            if planned_done and (kills >= MIN_KILLS or past_budget):
                 break
     finally:
         stop.write_text("stop")
