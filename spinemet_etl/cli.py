@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from spinemet_etl.errors import ConfigError, SpinemetError
+from spinemet_etl.errors import ConfigError, MappingError, SpinemetError
 from spinemet_etl.settings import Settings, env_name, load_settings
 
 EXIT_OK, EXIT_NEEDS_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -219,6 +219,42 @@ def centers_check(
     if problems:
         raise typer.Exit(EXIT_USAGE)
     typer.echo(f"{len(files)} mapping file(s) OK")
+
+
+# --- centers preview / draft (issue 13): the inner loop of writing a mapping file ---
+
+
+@centers_app.command("preview")
+def centers_preview(
+    center: Annotated[str, typer.Argument(help="Center id: its mapping file is CENTERS/ID.yaml.")],
+    landing: Landing = None,
+    centers: CentersDir = None,
+    rows: Annotated[int, typer.Option(help="Canonical rows to show.")] = 5,
+) -> None:
+    """Harmonize one center in memory and print its accounting, quarantine reasons and first rows.
+
+    No Prefect server, no quality gate, nothing written. Quarantined values of identifying
+    columns are masked. Exit status: 0 the center harmonizes (quarantined rows are listed);
+    1 the run would fail the center (a file or column missing, an unreadable export);
+    2 the mapping file is invalid or missing.
+
+    Example: spinemet centers preview bologna --landing landing --centers centers
+    """
+    from spinemet_etl.preview import preview_center, preview_text
+
+    settings = _settings(landing=landing, centers_dir=centers)
+    path = settings.centers_dir / f"{center}.yaml"
+    if not path.is_file():
+        _fail(ConfigError(f"no mapping file {path}; write it, or pass --centers DIR"))
+    try:
+        result = preview_center(
+            path, settings.landing, key=settings.pseudonym_key, limits=settings.read_limits
+        )
+    except MappingError as error:
+        _fail(ConfigError(error.message, code=error.code))
+    except SpinemetError as error:
+        _fail(error)
+    typer.echo(preview_text(result, rows))
 
 
 def main() -> None:

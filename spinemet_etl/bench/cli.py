@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spinemet_etl.bench.run import BenchConfig, measure, repo_root
+from spinemet_etl.bench.run import BenchConfig, measure, measure_preview, repo_root
 
 SCALING_PATIENTS = (10_000, 100_000, 1_000_000)
 TABLE_KEYS = (
@@ -21,6 +21,7 @@ TABLE_KEYS = (
     ("noop_s", "s"),
     ("noop_ratio", "x"),
     ("report_s", "s"),
+    ("preview_s", "s"),
     ("peak_rss_mb", "MB"),
 )
 
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="one Prefect server for all steps, no warm-up start (CI; not for the record)",
+    )
+    parser.add_argument(
+        "--only-preview",
+        action="store_true",
+        help="time only `spinemet centers preview` of a demo center; print its key",
     )
     parser.add_argument(
         "--scaling",
@@ -78,6 +84,9 @@ def _write(path: Path, content: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.only_preview:
+        print(json.dumps(measure_preview(args.work)), flush=True)
+        return
     sizes = [args.patients] if args.scaling is None else (args.scaling or list(SCALING_PATIENTS))
     runs = []
     for patients in sizes:

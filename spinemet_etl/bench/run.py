@@ -19,6 +19,8 @@ BENCH_KEY = "spinemet-bench-key-synthetic-data-only"
 """Pseudonymization key of the bench's runs (synthetic data only; silences the dev-key warning)."""
 BASELINE_RUNS = 3
 RUN_NEEDS_ATTENTION = 1
+PREVIEW_CENTER = "bologna"
+"""The demo center whose `spinemet centers preview` is timed: the slowest to read (a workbook)."""
 """`spinemet run` exits 1 when a center is held; the synthetic dirt may do that, it still ran."""
 
 
@@ -99,6 +101,31 @@ def _baseline(steps: _Steps, landing: Path, scratch: Path) -> Timing:
     return sorted(runs, key=lambda timing: timing.seconds)[len(runs) // 2]
 
 
+def time_preview(steps: _Steps, scratch: Path) -> Timing:
+    """`spinemet centers preview` of a demo-sized center (the demo consortium, default seed).
+
+    Notes:
+        The inner loop of writing a mapping file is one center of demo size, not a
+        bench-sized one, so the step writes the demo's exports (`spinemet synth`
+        defaults) rather than reusing the bench consortium.
+    """
+    from spinemet_etl.synth import write_consortium
+
+    landing = scratch / "demo-landing"
+    write_consortium(landing)
+    args = ["centers", "preview", PREVIEW_CENTER, "--landing", str(landing)]
+    return steps.run("preview", _spinemet(*args, "--centers", str(repo_root() / "centers")))
+
+
+def measure_preview(work: Path) -> dict[str, Any]:
+    """Only the preview step (`python -m spinemet_etl.bench --only-preview`): its key."""
+    scratch = work / "preview"
+    shutil.rmtree(scratch, ignore_errors=True)
+    timing = time_preview(_Steps(scratch), scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"preview_center": PREVIEW_CENTER, "preview_s": _seconds(timing)}
+
+
 def _timed_steps(
     steps: _Steps, config: BenchConfig, landing: Path, scratch: Path
 ) -> dict[str, Timing]:
@@ -116,6 +143,7 @@ def _timed_steps(
         )
     timings["noop"] = steps.pipeline("noop", landing, sets["all"], data)
     timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
+    timings["preview"] = time_preview(steps, scratch)
     return timings
 
 
@@ -153,6 +181,7 @@ def results_record(
     empty: Timing,
     noop: Timing,
     report: Timing,
+    preview: Timing,
     rows: int,
     config: BenchConfig,
 ) -> dict[str, Any]:
@@ -162,7 +191,8 @@ def results_record(
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
     noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
-    `shared` (quick mode).
+    `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
+    the demo's PREVIEW_CENTER at its demo size (whatever `patients` is).
     """
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -179,6 +209,7 @@ def results_record(
         "empty_flow_s": _seconds(empty),
         "noop_s": _seconds(noop),
         "report_s": _seconds(report),
+        "preview_s": _seconds(preview),
         "peak_rss_mb": round(ingest.peak_rss_mb, 1),
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),
