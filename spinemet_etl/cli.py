@@ -257,5 +257,52 @@ def centers_preview(
     typer.echo(preview_text(result, rows))
 
 
+@centers_app.command("draft")
+def centers_draft(
+    folder: Annotated[Path, typer.Argument(help="The center's landing folder, LANDING/CENTER.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the draft mapping here (standard output when omitted)."),
+    ] = None,
+    centers: CentersDir = None,
+) -> None:
+    """Profile a center's exports and draft its mapping file; unresolved targets are `TODO`.
+
+    Reads every file of the folder with the readers (and their size limits), profiles each
+    file, sheet, REDCap event and column, and proposes a mapping from the synonym list and
+    the shared vocabularies (CENTERS/vocabularies). The readable profile goes to
+    `<out stem>.profile.md` beside --out, else `<center>.profile.md` here; identifier-like
+    columns' values are never shown. Exit status: 0 drafted; 1 no export could be read;
+    2 usage error (no such folder, --out or the profile already exists).
+
+    Example: spinemet centers draft landing/torino --out centers/torino.yaml
+    """
+    from spinemet_etl.mapping.drafting import draft_center, profile_path
+
+    settings = _settings(centers_dir=centers)
+    if not folder.is_dir():
+        _fail(ConfigError(f"no folder {folder}; give the center's landing folder LANDING/CENTER"))
+    profile_file = profile_path(out, folder.name)
+    for target in filter(None, (out, profile_file)):
+        if target.exists():
+            _fail(ConfigError(f"{target} exists; move it away or choose another --out"))
+    try:
+        drafted = draft_center(folder, settings.centers_dir)
+    except SpinemetError as error:
+        _fail(error)
+    for problem in drafted.profile.problems:
+        typer.echo(f"not profiled: {problem}", err=True)
+    if not drafted.profile.tables:
+        _fail(ConfigError(f"no export in {folder} could be read", code="no-export-file"))
+    profile_file.parent.mkdir(parents=True, exist_ok=True)
+    profile_file.write_text(drafted.profile_md, encoding="utf-8")
+    if out is None:
+        typer.echo(drafted.mapping_yaml, nl=False)
+    else:
+        out.write_text(drafted.mapping_yaml, encoding="utf-8")
+    todo = drafted.mapping_yaml.count("TODO") - drafted.mapping_yaml.count("`TODO`")
+    typer.echo(f"draft {out or '(standard output)'}, profile {profile_file}: {todo} TODO", err=True)
+
+
 def main() -> None:
     app()
