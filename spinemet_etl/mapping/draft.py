@@ -72,17 +72,15 @@ def stable_redcap_id(tables: list[TableProfile]) -> tuple[str, str] | None:
 
 
 def _roles(profile: CenterProfile, stable: tuple[str, str] | None) -> list[DraftTable]:
-    """Baseline, join and visits tables; a table with no patient id column is left out."""
+    """Baseline, join and visits tables; a table with no patient id column gets a TODO id."""
     drafts: list[DraftTable] = []
     for table in profile.tables:
         if table.source.kind == "redcap":
             pid: str | None = RECORD_ID
         else:
             pid = next((c.name for c in table.columns if match_header(c.name) == "patient_id"), None)
-        if pid is None:
-            continue
         repeated = table.instrument is not None or table.ids_repeat
-        drafts.append(DraftTable(table, "visits" if repeated else "join", pid))
+        drafts.append(DraftTable(table, "visits" if repeated else "join", pid or TODO))
     plain = [d for d in drafts if d.role == "join"]
     held = [d for d in plain if stable is not None and d.profile.event == stable[1]]
     if held or plain:
