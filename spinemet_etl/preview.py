@@ -53,9 +53,7 @@ def reason_table(quarantine: pd.DataFrame) -> pd.DataFrame:
     keys = ["check_code", "column"]
     frame = quarantine.assign(column=quarantine["column"].fillna("(row)"))
     rows = frame.drop_duplicates(["source_file", "source_row", *keys]).groupby(keys).size()
-    examples = frame.dropna(subset=["failure_value"]).groupby(keys)["failure_value"].agg(
-        _examples
-    )
+    examples = frame.dropna(subset=["failure_value"]).groupby(keys)["failure_value"].agg(_examples)
     table = rows.rename("rows").to_frame().join(examples.rename("examples")).reset_index()
     table["examples"] = table["examples"].fillna("")
     return table.sort_values(["rows", *keys], ascending=[False, True, True])[columns]

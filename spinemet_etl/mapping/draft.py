@@ -78,7 +78,9 @@ def _roles(profile: CenterProfile, stable: tuple[str, str] | None) -> list[Draft
         if table.source.kind == "redcap":
             pid: str | None = RECORD_ID
         else:
-            pid = next((c.name for c in table.columns if match_header(c.name) == "patient_id"), None)
+            pid = next(
+                (c.name for c in table.columns if match_header(c.name) == "patient_id"), None
+            )
         repeated = table.instrument is not None or table.ids_repeat
         drafts.append(DraftTable(table, "visits" if repeated else "join", pid or TODO))
     plain = [d for d in drafts if d.role == "join"]

@@ -55,7 +55,7 @@ def category_spec(column: ColumnProfile, target: Target, mapping_dir: Path) -> S
                 "convert": "asia_to_frankel"}  # fmt: skip
     vocabulary = _vocabulary(mapping_dir, target.name)
     canonical = {c.casefold() for c in target.categories}
-    for labels in ([False, True] if column.value_labels else [False]):
+    for labels in [False, True] if column.value_labels else [False]:
         counts = _shown(column, labels)
         extra: Spec = {"labels": True} if labels else {}
         if vocabulary is not None and _covered(counts, vocabulary):
@@ -146,4 +146,6 @@ def column_spec(column: ColumnProfile, target: Target, mapping_dir: Path) -> Spe
         return boolean_spec(column, mapping_dir)
     if target.kind == "date":
         return date_spec(column, target)
-    return number_spec(column, target) if target.kind in ("int", "float") else {"source": column.name}
+    return (
+        number_spec(column, target) if target.kind in ("int", "float") else {"source": column.name}
+    )

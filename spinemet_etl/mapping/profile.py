@@ -125,7 +125,7 @@ def profile_column(
     texts = sorted({str(v).strip() for v in sample if _cell_kind(v) == "datelike"})
     kind, formats, decimal = _kind(kinds, texts)
     profile = ColumnProfile(
-        name, kind, len(values), int(len(keys) - coded.sum()), int(len(counts)), identifier
+        name, kind, len(values), int(len(keys) - coded.sum()), len(counts), identifier
     )
     profile.date_formats, profile.decimal, profile.missing_codes = formats, decimal, codes
     if kind in ("integer", "number"):

@@ -30,7 +30,9 @@ def _values(column: ColumnProfile) -> str:
 
 
 def _labels(column: ColumnProfile) -> str:
-    parts = [f"{code} = {label}" for code, label in list(column.value_labels.items())[:SHOWN_LABELS]]
+    parts = [
+        f"{code} = {label}" for code, label in list(column.value_labels.items())[:SHOWN_LABELS]
+    ]
     if len(column.value_labels) > SHOWN_LABELS:
         parts.append("...")
     if column.user_missing:

@@ -1,4 +1,4 @@
-"""Read a center's landing folder for profiling: each file's kind and options, through the readers."""
+"""Read a landing folder for profiling: each file's kind and options, through the readers."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 
 from spinemet_etl.errors import Place
-from spinemet_etl.mapping.profile import ColumnProfile, profile_column
 from spinemet_etl.harmonize.convert import text_key
+from spinemet_etl.mapping.profile import ColumnProfile, profile_column
 from spinemet_etl.mapping.synonyms import is_identifier_like, synonyms
 from spinemet_etl.readers.arrow_csv import to_frame
 from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
@@ -101,7 +101,8 @@ def header_row(raw: RawTable) -> int:
         two distinct texts (a merged title repeats one) where the header holds one per column.
     """
     frame = raw.frame.drop(columns=list(PROVENANCE_COLUMNS))
-    header = [None if str(c).startswith("column_") else re.sub(r"\.\d+$", "", c) for c in frame]
+    names = [str(column) for column in frame.columns]
+    header = [None if c.startswith("column_") else re.sub(r"\.\d+$", "", c) for c in names]
     rows = [header, *frame.head(HEADER_SEARCH_ROWS).itertuples(index=False, name=None)]
     filled = [len({str(cell) for cell in row if not is_blank(cell)}) for row in rows]
     widest = max(filled)

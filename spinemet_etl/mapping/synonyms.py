@@ -16,7 +16,7 @@ EXACT = 100.0
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, punctuation and blanks as single spaces: `präop (%)` -> `praop`."""
+    """Lower case, no accents, punctuation and blanks as one space: `präop (%)` -> `praop`."""
     decomposed = unicodedata.normalize("NFKD", str(text).casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^0-9a-z]+", " ", plain).split())
@@ -50,9 +50,7 @@ def best_score(header: str, terms: list[str]) -> float:
 def match_header(header: str, section: str = "targets") -> str | None:
     """The one target of `section` the header names best; None when none or a tie."""
     folded = fold(header)
-    scores = {
-        target: best_score(folded, terms) for target, terms in synonyms()[section].items()
-    }
+    scores = {target: best_score(folded, terms) for target, terms in synonyms()[section].items()}
     ranked = sorted(scores.values(), reverse=True)
     if not ranked or ranked[0] == 0 or (len(ranked) > 1 and ranked[0] == ranked[1]):
         return None

@@ -37,7 +37,7 @@ tables:
 EXPORT = """\
 Codice;Cognome;Nascita;Sesso;Primitivo;Data intervento;Intervento;Stato;Data decesso;Ultimo contatto
 TO-001;Verdi-Synth;01/02/1960;F;mammella;12/03/2019;palliativa;vivo;;02/05/2021
-TO-002;Neri-Synth;30/13/1951;M;polmone;04/07/2020;vertebrectomia en bloc;deceduto;30/01/2021;30/01/2021
+TO-002;Neri-Synth;30/13/1951;M;polmone;04/07/2020;palliativa;deceduto;30/01/2021;30/01/2021
 TO-003;Gallo-Synth;15/05/1955;M;rene;31/02/2021;curettage intralesionale;vivo;;15/09/2021
 TO-004;Rossi-Synth;15/05/1949;X;rene;01/02/2021;palliativa;vivo;;15/09/2021
 """
@@ -82,7 +82,8 @@ def test_preview_prints_accounting_reasons_and_rows_without_prefect_or_gx(center
     assert "not-in-categories" in text and "'X'" in text
     assert "first 1 canonical rows:" in text and "breast" in text
     assert not list(center.glob("landing/**/*.parquet")) and sorted(center.iterdir()) == [
-        center / "centers", center / "landing"
+        center / "centers",
+        center / "landing",
     ]
 
 
@@ -119,9 +120,7 @@ def test_a_missing_or_invalid_mapping_is_a_usage_error(
 def test_reason_table_counts_rows_once_per_reason(center: Path) -> None:
     """TO-002's birth date is no date (masked: it identifies); TO-003's surgery date is
     31 February, so its age cannot be derived either; TO-004's sex is `X`."""
-    result = preview_center(
-        center / "centers" / "torino.yaml", center / "landing", key="test-key"
-    )
+    result = preview_center(center / "centers" / "torino.yaml", center / "landing", key="test-key")
     table = reason_table(result.quarantine)
     assert sorted(table.itertuples(index=False, name=None)) == [
         ("missing-required", "age_at_surgery_years", 1, ""),
