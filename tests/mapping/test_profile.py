@@ -34,7 +34,7 @@ from spinemet_etl.mapping.synonyms import duration_unit, fold, is_identifier_lik
         "ambiguous-date",
         "text",
         "empty",
-    ],  # fmt: skip
+    ],
 )
 def test_profile_column_kinds(
     values: list[str | None], kind: str, formats: list[str], decimal: str | None
