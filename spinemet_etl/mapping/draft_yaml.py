@@ -36,17 +36,10 @@ def scalar(value: Any) -> str:
 def flow(value: Any) -> str:
     """A value on one line: a mapping or list in flow style, or a scalar."""
     if isinstance(value, dict):
-        quoted = {k: json.dumps(str(k), ensure_ascii=False) for k in value}
-        inner = ", ".join(f"{quoted[k] if _needs_quotes(k) else k}: {flow(v)}"
-                          for k, v in value.items())  # fmt: skip
-        return "{" + inner + "}"
+        return "{" + ", ".join(f"{scalar(str(k))}: {flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(flow(v) for v in value) + "]"
     return scalar(value)
-
-
-def _needs_quotes(key: Any) -> bool:
-    return not (isinstance(key, str) and _PLAIN.match(key) and key.lower() not in _YAML_WORDS)
 
 
 def _spec(spec: dict[str, Any]) -> str:

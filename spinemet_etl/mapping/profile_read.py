@@ -40,9 +40,10 @@ class SourceFile:
     dictionary: Path | None = None
 
 
-def sniff_text(path: Path) -> tuple[str, str]:
-    """The encoding (a byte-order mark, else UTF-8, else cp1252) and the first line's delimiter."""
-    check_file(path, Place("draft", path.name), ReaderOptions())
+def sniff_text(path: Path) -> tuple[str, str, list[str]]:
+    """The encoding (a byte-order mark, else UTF-8, else cp1252), delimiter and header cells."""
+    place = Place("draft", path.name)
+    check_file(path, place, ReaderOptions())
     raw = path.read_bytes()
     encoding = "utf-8"
     if not raw.startswith(codecs.BOM_UTF8):
@@ -50,15 +51,10 @@ def sniff_text(path: Path) -> tuple[str, str]:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             encoding = "cp1252"
-    first = decode_text(raw, encoding, Place("draft", path.name)).split("\n", 1)[0]
-    return encoding, max(DELIMITERS, key=first.count)
-
-
-def _first_cell(path: Path, encoding: str, delimiter: str) -> tuple[str, list[str]]:
-    text = decode_text(path.read_bytes(), encoding, Place("draft", path.name))
-    rows, _ = parse_rows(text.split("\n", 1)[0], CsvOptions(delimiter=delimiter), Place("d", ""))
-    header = rows[0] if rows else []
-    return (header[0].strip().lower() if header else ""), header
+    first = decode_text(raw, encoding, place).split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=first.count)
+    rows, _ = parse_rows(first, CsvOptions(delimiter=delimiter), place)
+    return encoding, delimiter, [cell.strip().lower() for cell in (rows[0] if rows else [])]
 
 
 def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
@@ -71,9 +67,8 @@ def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
             continue
         source = SourceFile(path, name, kind)
         if kind in ("csv", "tsv"):
-            encoding, delimiter = sniff_text(path)
-            first, header = _first_cell(path, encoding, delimiter)
-            if first == DICTIONARY_HEADER:
+            encoding, delimiter, header = sniff_text(path)
+            if header[:1] == [DICTIONARY_HEADER]:
                 dictionaries.append(path)
                 continue
             if "redcap_event_name" in header or "redcap_repeat_instrument" in header:

@@ -81,10 +81,10 @@ def test_a_workbook_header_below_title_rows_is_found(tmp_path: Path) -> None:
 def test_a_cp1252_semicolon_export_is_sniffed(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_bytes("Nr;Primärtumor;Größe\n1;Schilddrüse;1,5\n".encode("cp1252"))
-    assert sniff_text(path) == ("cp1252", ";")
+    assert sniff_text(path) == ("cp1252", ";", ["nr", "primärtumor", "größe"])
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbfid,sex\n1,M\n")
-    assert sniff_text(bom) == ("utf-8", ",")
+    assert sniff_text(bom) == ("utf-8", ",", ["id", "sex"])
 
 
 def test_spss_value_labels_and_user_missing_codes_are_profiled(tmp_path: Path) -> None:
