@@ -13,7 +13,7 @@ from spinemet_etl.bench.baseline import convert_csv_exports
 from spinemet_etl.bench.cli import format_table, main
 from spinemet_etl.bench.consortium import _split_by_size, template_of, write_mapping_sets
 from spinemet_etl.bench.measure import Timing
-from spinemet_etl.bench.run import BenchConfig, repo_root, results_record
+from spinemet_etl.bench.run import BenchConfig, measure_preview, repo_root, results_record
 from spinemet_etl.bench.server import free_port, prefect_server
 from spinemet_etl.errors import SpinemetError
 from spinemet_etl.synth.consortium import CenterPlan
@@ -138,6 +138,15 @@ def test_format_table_has_a_line_per_key() -> None:
     table = format_table([record]).splitlines()
     assert "1,000 patients" in table[0]
     assert any(line.startswith("ingest_ratio") and line.endswith("2.00") for line in table)
+
+
+@pytest.mark.slow
+def test_measure_preview_runs_only_the_preview_step(tmp_path: Path) -> None:
+    """A real `spinemet centers preview` of the demo's bologna, exit 0; scratch removed."""
+    result = measure_preview(tmp_path)
+    assert set(result) == {"preview_center", "preview_s"}
+    assert result["preview_center"] == "bologna" and result["preview_s"] > 0
+    assert not (tmp_path / "preview").exists()
 
 
 @pytest.mark.slow
