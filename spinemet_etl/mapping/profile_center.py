@@ -121,6 +121,8 @@ def profile_center(folder: Path, center_id: str) -> CenterProfile:
     sources, skipped = find_sources(folder)
     profile = CenterProfile(center_id, [], skipped)
     for source in sources:
+        if source.note is not None:
+            profile.problems.append(f"{source.name}: {source.note}")
         try:
             profile.tables += profile_source(source)
         except SourceError as error:

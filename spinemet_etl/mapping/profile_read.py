@@ -38,6 +38,7 @@ class SourceFile:
     kind: str
     read: dict[str, Any] = field(default_factory=dict)
     dictionary: Path | None = None
+    note: str | None = None
 
 
 def sniff_text(path: Path) -> tuple[str, str, list[str]]:
@@ -75,9 +76,12 @@ def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
                 source.kind = "redcap"
             source.read = _text_options(encoding, delimiter, source.kind)
         sources.append(source)
-    for source in sources:
-        if source.kind == "redcap":
-            source.dictionary = dictionaries[-1] if dictionaries else None
+    for source in (s for s in sources if s.kind == "redcap"):
+        if dictionaries:
+            source.dictionary = dictionaries[-1]
+        else:
+            source.kind = "csv"
+            source.note = "a REDCap export without its data dictionary: profiled as a plain CSV"
     return sources, skipped
 
 

@@ -118,6 +118,15 @@ def test_the_redcap_dictionary_is_not_taken_for_an_export(tmp_path: Path) -> Non
     assert sources[0].dictionary == tmp_path / "Dictionary_2026.csv" and skipped == []
 
 
+def test_a_redcap_export_without_its_dictionary_is_profiled_as_csv(tmp_path: Path) -> None:
+    (tmp_path / "DATA_2026.csv").write_text("record_id,redcap_event_name,sexo\n1,basal_arm_1,1\n")
+    profile = profile_center(tmp_path, "c")
+    assert [t.source.kind for t in profile.tables] == ["csv"]
+    assert profile.problems == [
+        "DATA_2026.csv: a REDCap export without its data dictionary: profiled as a plain CSV"
+    ]
+
+
 @pytest.mark.parametrize(
     ("header", "target"),
     [
