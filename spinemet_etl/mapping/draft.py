@@ -101,16 +101,8 @@ def _fill_visits(draft: DraftTable, mapping_dir: Path) -> None:
         draft.visits["date"]["date_format"] = date.date_formats[0]
     if "dead" in matched:
         draft.visits["dead"] = boolean_spec(matched["dead"], mapping_dir)
-        if "values" not in draft.visits["dead"] and matched["dead"].value_labels:
-            draft.visits["dead"] = _as_flags(matched["dead"], mapping_dir)
     if "recurrence" in matched:
         draft.visits["recurrence"] = boolean_spec(matched["recurrence"], mapping_dir)
-
-
-def _as_flags(column: ColumnProfile, mapping_dir: Path) -> Spec:
-    status = boolean_spec(column, mapping_dir, as_status=True)
-    values = {k: v if v == TODO else v == "dead" for k, v in status.get("values", {}).items()}
-    return {"source": column.name, "values": values}
 
 
 def _fill_columns(draft: DraftTable, taken: set[str], mapping_dir: Path) -> None:

@@ -18,6 +18,7 @@ The rest (a rare misspelling, a code without a label) is left for the quarantine
 show, not mapped by a guess.
 """
 _PLAIN_BOOLEANS = frozenset({"0", "1", "true", "false"})
+_STATUS_WORDS = frozenset({"alive", "dead"})
 Spec = dict[str, Any]
 
 
@@ -103,8 +104,8 @@ def boolean_spec(column: ColumnProfile, mapping_dir: Path, *, as_status: bool = 
     With `as_status` the map gives `dead`/`alive` (vital_status) instead of true/false.
     """
     spec: Spec = {"source": column.name}
-    keys = set(_shown(column, labels=False))
-    if not as_status and keys and keys <= _PLAIN_BOOLEANS:
+    keys = {key.casefold() for key in _shown(column, labels=False)}
+    if keys and keys <= (_STATUS_WORDS if as_status else _PLAIN_BOOLEANS):
         return spec
     yes_no = _vocabulary(mapping_dir, "yes_no") or {}
     if not as_status and not column.value_labels and _covered(_shown(column, False), yes_no):

@@ -9,10 +9,13 @@ import pytest
 
 from spinemet_etl.mapping.compare import matching_fields
 from spinemet_etl.mapping.draft import files_pattern
-from spinemet_etl.mapping.profile import profile_column
+from spinemet_etl.mapping.draft_specs import boolean_spec
+from spinemet_etl.mapping.profile import ColumnProfile, profile_column
 from spinemet_etl.mapping.profile_center import profile_center
 from spinemet_etl.mapping.profile_read import find_sources, sniff_text
 from spinemet_etl.mapping.synonyms import duration_unit, fold, is_identifier_like, match_header
+
+REPO_CENTERS = Path(__file__).resolve().parents[2] / "centers"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +181,50 @@ def test_matching_fields_compares_what_a_field_maps() -> None:
     ]}  # fmt: skip
     same, total = matching_fields(draft, reference)
     assert (sorted(same), total) == (["sex", "visits.date", "vital_status"], 4)
+
+
+def _coded(values: list[tuple[str, int]], labels: dict[str, str] | None = None) -> ColumnProfile:
+    column = ColumnProfile("c", "text", 10, 10, len(values), values=values)
+    column.value_labels = labels or {}
+    return column
+
+
+@pytest.mark.parametrize(
+    ("column", "as_status", "spec"),
+    [
+        (_coded([("0", 5), ("1", 5)]), False, {"source": "c"}),
+        (_coded([("sì", 5), ("no", 5)]), False, {"source": "c", "vocabulary": "yes_no"}),
+        (_coded([("Alive", 5), ("dead", 5)]), True, {"source": "c"}),
+        (
+            _coded([("lebend", 5), ("verstorben", 5)]),
+            True,
+            {"source": "c", "values": {"lebend": "alive", "verstorben": "dead"}},
+        ),
+        (
+            _coded([("oui", 5), ("non", 5)]),
+            True,
+            {"source": "c", "values": {"oui": "dead", "non": "alive"}},
+        ),
+        (
+            _coded([("1", 5), ("2", 5)], {"1": "Vivo", "2": "Fallecido"}),
+            False,
+            {"source": "c", "values": {"1": False, "2": True}},
+        ),
+        (
+            _coded([("vivo", 5), ("in cura", 5)]),
+            True,
+            {"source": "c", "values": {"vivo": "alive", "in cura": "TODO"}},
+        ),
+    ],
+    ids=[
+        "zero-one",
+        "yes-no-words",
+        "canonical-status",
+        "status-words",
+        "yes-no-as-status",
+        "redcap-labels",
+        "unknown-word",
+    ],
+)
+def test_boolean_and_status_specs(column: ColumnProfile, as_status: bool, spec: dict) -> None:
+    assert boolean_spec(column, REPO_CENTERS, as_status=as_status) == spec
