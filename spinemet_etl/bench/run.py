@@ -19,9 +19,9 @@ BENCH_KEY = "spinemet-bench-key-synthetic-data-only"
 """Pseudonymization key of the bench's runs (synthetic data only; silences the dev-key warning)."""
 BASELINE_RUNS = 3
 RUN_NEEDS_ATTENTION = 1
+"""`spinemet run` exits 1 when a center is held; the synthetic dirt may do that, it still ran."""
 PREVIEW_CENTER = "bologna"
 """The demo center whose `spinemet centers preview` is timed: the slowest to read (a workbook)."""
-"""`spinemet run` exits 1 when a center is held; the synthetic dirt may do that, it still ran."""
 
 
 @dataclass(frozen=True)
