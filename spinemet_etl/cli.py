@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from spinemet_etl.errors import ConfigError, MappingError, SpinemetError
+from spinemet_etl.errors import ConfigError, MappingError, SourceError, SpinemetError
 from spinemet_etl.settings import Settings, env_name, load_settings
 
 EXIT_OK, EXIT_NEEDS_ATTENTION, EXIT_USAGE = 0, 1, 2
@@ -290,10 +290,10 @@ def centers_draft(
         drafted = draft_center(folder, settings.centers_dir)
     except SpinemetError as error:
         _fail(error)
-    for problem in drafted.profile.problems:
-        typer.echo(f"not profiled: {problem}", err=True)
+    for problem in [*drafted.profile.problems, *drafted.profile.skipped]:
+        typer.echo(f"note: {problem}", err=True)
     if not drafted.profile.tables:
-        _fail(ConfigError(f"no export in {folder} could be read", code="no-export-file"))
+        _fail(SourceError(f"no export in {folder} could be read", code="no-export-file"))
     profile_file.parent.mkdir(parents=True, exist_ok=True)
     profile_file.write_text(drafted.profile_md, encoding="utf-8")
     if out is None:

@@ -50,6 +50,7 @@ class CenterProfile:
     center_id: str
     tables: list[TableProfile]
     skipped: list[str] = field(default_factory=list)
+    """Why each file of the folder that is not profiled is not (a sentence per file)."""
     problems: list[str] = field(default_factory=list)
     dictionary: list[dict[str, str]] = field(default_factory=list)
 

@@ -112,7 +112,7 @@ def profile_markdown(profile: CenterProfile, draft: Draft) -> str:
     if profile.problems or profile.skipped:
         lines += ["## Not profiled", ""]
         lines += [f"- {problem}" for problem in profile.problems]
-        lines += [f"- `{name}`: not an export kind spinemet reads" for name in profile.skipped]
+        lines += [f"- {reason}" for reason in profile.skipped]
         lines.append("")
     targets = _targets(draft)
     lines += ["## Tables", ""]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from spinemet_etl.errors import Place
+from spinemet_etl.errors import Place, SourceError
 from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.mapping.profile import ColumnProfile, profile_column
 from spinemet_etl.mapping.synonyms import is_identifier_like, synonyms
@@ -59,16 +59,20 @@ def sniff_text(path: Path) -> tuple[str, str, list[str]]:
 
 
 def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
-    """Every export file of the folder with its kind and options; the names of files skipped."""
+    """Every export file of the folder with its kind and options; why each other file is not."""
     sources, dictionaries, skipped = [], [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
         name, kind = path.relative_to(folder).as_posix(), KIND_BY_SUFFIX.get(path.suffix.lower())
         if kind is None:
-            skipped.append(name)
+            skipped.append(f"`{name}`: not an export kind spinemet reads")
             continue
         source = SourceFile(path, name, kind)
         if kind in ("csv", "tsv"):
-            encoding, delimiter, header = sniff_text(path)
+            try:
+                encoding, delimiter, header = sniff_text(path)
+            except SourceError as error:
+                skipped.append(f"`{name}`: [{error.code}] {error.message}")
+                continue
             if header[:1] == [DICTIONARY_HEADER]:
                 dictionaries.append(path)
                 continue

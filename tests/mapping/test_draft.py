@@ -177,6 +177,12 @@ def test_the_command_writes_draft_and_profile_and_never_overwrites(
     assert again.exit_code == 2 and "exists" in again.output
     missing = CliRunner().invoke(app, ["centers", "draft", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no folder" in missing.output
+    (tmp_path / "empty" / "export.csv").parent.mkdir()
+    (tmp_path / "empty" / "export.csv").write_bytes(b"")
+    (tmp_path / "empty" / "notes.pdf").write_bytes(b"%PDF")
+    unreadable = CliRunner().invoke(app, ["centers", "draft", str(tmp_path / "empty")])
+    assert unreadable.exit_code == 1 and "[file-empty]" in unreadable.output
+    assert "`notes.pdf`: not an export kind spinemet reads" in unreadable.output
 
 
 def test_the_documented_commands_run_as_written(
