@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from spinemet_etl.harmonize.convert import text_key
@@ -106,6 +107,19 @@ def _kind(kinds: Counter[str], texts: list[str]) -> tuple[str, list[str], str | 
     return top, [], None
 
 
+def _max_and_p90(counts: pd.Series) -> tuple[float | None, float | None]:
+    """The largest number and the 90th percentile (the lowest value reaching 90 % of the rows)."""
+    numbers = pd.to_numeric(counts.index.to_series().str.replace(",", "."), errors="coerce")
+    found = numbers.notna().to_numpy()
+    if not found.any():
+        return None, None
+    order = np.argsort(numbers.to_numpy()[found], kind="stable")
+    sorted_numbers = numbers.to_numpy()[found][order]
+    cumulative = np.cumsum(counts.to_numpy()[found][order])
+    p90 = sorted_numbers[np.searchsorted(cumulative, 0.9 * cumulative[-1])]
+    return float(sorted_numbers[-1]), float(p90)
+
+
 def profile_column(
     name: str,
     values: pd.Series,
@@ -113,10 +127,17 @@ def profile_column(
     identifier: bool,
     missing_codes: frozenset[str] = frozenset(),
 ) -> ColumnProfile:
-    """The profile of one column; an identifier-like column's values are never kept."""
+    """The profile of one column; an identifier-like column's values are never kept.
+
+    Values become text keys once per distinct value, so a large export costs its
+    distinct values, not its rows.
+    """
     present = values.dropna()
-    keys = present.map(text_key)
-    present, keys = present[keys != ""], keys[keys != ""]
+    positions, uniques = pd.factorize(present)
+    distinct_keys = np.array([text_key(value) for value in uniques], dtype=object)
+    filled = (distinct_keys != "")[positions]
+    present = present[filled]
+    keys = pd.Series(distinct_keys[positions[filled]], index=present.index, dtype=object)
     counts = keys.value_counts(sort=True)
     codes = sorted(key for key in counts.index if key in missing_codes)
     coded = keys.isin(codes)
@@ -129,10 +150,7 @@ def profile_column(
     )
     profile.date_formats, profile.decimal, profile.missing_codes = formats, decimal, codes
     if kind in ("integer", "number"):
-        numbers = pd.to_numeric(keys[~coded].str.replace(",", "."), errors="coerce")
-        if numbers.notna().any():
-            profile.numeric_max = float(numbers.max())
-            profile.numeric_p90 = float(numbers.quantile(0.9))
+        profile.numeric_max, profile.numeric_p90 = _max_and_p90(counts.drop(codes))
     if kind == "date" and kinds["integer"]:
         numbers = pd.to_numeric(pd.Series([v for v in sample if _cell_kind(v) == "integer"]))
         low, high = EXCEL_SERIAL_RANGE
