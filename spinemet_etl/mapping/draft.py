@@ -27,7 +27,7 @@ class DraftTable:
     columns: dict[str, Spec] = field(default_factory=dict)
     visits: dict[str, Spec] = field(default_factory=dict)
     identifiers: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    defaults: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -38,10 +38,14 @@ class Draft:
     tables: list[DraftTable]
     todo: list[str] = field(default_factory=list)
     stable_id: tuple[str, str] | None = None
+    left_out: list[str] = field(default_factory=list)
 
 
 def match_columns(table: TableProfile, section: str = "targets") -> dict[str, ColumnProfile]:
-    """Each target named by exactly one best column header (or REDCap field label)."""
+    """Each target named by exactly one best column header (or REDCap field label).
+
+    Two columns naming a target equally well leave it unresolved.
+    """
     best: dict[str, tuple[float, ColumnProfile | None]] = {}
     for column in table.columns:
         for header in filter(None, (column.name, column.label)):
@@ -49,13 +53,9 @@ def match_columns(table: TableProfile, section: str = "targets") -> dict[str, Co
             if target is None:
                 continue
             score = best_score(fold(header), synonyms()[section][target])
-            held = best.get(target, (0.0, None))
-            if held[1] is column:
-                best[target] = (max(score, held[0]), column)
-            elif score > held[0]:
-                best[target] = (score, column)
-            elif score == held[0]:
-                best[target] = (score, None)
+            held = best.get(target, (0.0, None))[0]
+            if score >= held:
+                best[target] = (score, column if score > held else None)
             break
     return {target: column for target, (_, column) in best.items() if column is not None}
 
@@ -87,9 +87,19 @@ def _roles(profile: CenterProfile, stable: tuple[str, str] | None) -> list[Draft
     held = [d for d in plain if stable is not None and d.profile.event == stable[1]]
     if held or plain:
         (held or plain)[0].role = "baseline"
-    visits = [d for d in drafts if d.role == "visits"]
-    drafts = [d for d in drafts if d.role != "visits"] + visits[:1]
     return sorted(drafts, key=lambda d: ("baseline", "join", "visits").index(d.role))
+
+
+def _one_visits_table(drafts: list[DraftTable]) -> tuple[list[DraftTable], list[str]]:
+    """The tables kept (the language takes one visits table) and the names of those left out."""
+    visits = [d for d in drafts if d.role == "visits"]
+    left_out = [_described(d.profile) for d in visits[1:]]
+    return [d for d in drafts if d.role != "visits"] + visits[:1], left_out
+
+
+def _described(table: TableProfile) -> str:
+    where = table.instrument or table.event or table.sheet
+    return f"`{table.source.name}`" + (f" ({where})" if where else "")
 
 
 def _fill_visits(draft: DraftTable, mapping_dir: Path) -> None:
@@ -97,8 +107,6 @@ def _fill_visits(draft: DraftTable, mapping_dir: Path) -> None:
     dates = [c for c in draft.profile.columns if c.kind == "date"]
     date = matched.get("date") or (dates[0] if len(dates) == 1 else None)
     draft.visits["date"] = {"source": date.name} if date else {"source": TODO}
-    if date is not None and len(date.date_formats) == 1 and date.date_formats[0] != ISO_DATE:
-        draft.visits["date"]["date_format"] = date.date_formats[0]
     if "dead" in matched:
         draft.visits["dead"] = boolean_spec(matched["dead"], mapping_dir)
     if "recurrence" in matched:
@@ -113,29 +121,35 @@ def _fill_columns(draft: DraftTable, taken: set[str], mapping_dir: Path) -> None
         taken.add(target)
 
 
-def table_defaults(draft: DraftTable) -> dict[str, Any]:
-    """missing codes, decimal mark, date format and Excel serial dates of the mapped columns."""
-    used = {spec.get("source") for spec in [*draft.columns.values(), *draft.visits.values()]}
-    columns = [c for c in draft.profile.columns if c.name in used]
+def _set_defaults(draft: DraftTable) -> None:
+    """The table's missing codes, decimal mark, date format and Excel serial dates.
+
+    A text date column whose one format is not the table's gets it on its own spec.
+    """
+    specs = [*draft.columns.values(), *draft.visits.values()]
+    by_source = {c.name: c for c in draft.profile.columns}
+    columns = [by_source[s["source"]] for s in specs if s.get("source") in by_source]
     codes = sorted({code for c in columns for code in c.missing_codes})
-    formats = {f for c in columns if c.kind == "date" and len(c.date_formats) == 1
-               for f in c.date_formats}  # fmt: skip
-    defaults: dict[str, Any] = {}
-    if codes:
-        defaults["missing"] = codes
+    dated = [c for c in columns if c.kind == "date" and len(c.date_formats) == 1]
+    formats = {c.date_formats[0] for c in dated}
+    table_format = formats.pop() if len(formats) == 1 and not draft.visits else ISO_DATE
+    for spec in specs:
+        own = by_source.get(spec.get("source", ""))
+        if own is not None and own in dated and own.date_formats[0] != table_format:
+            spec["date_format"] = own.date_formats[0]
+    draft.defaults = {"missing": codes} if codes else {}
     if any(c.decimal == "," for c in columns):
-        defaults["decimal"] = ","
-    if len(formats) == 1 and formats != {ISO_DATE} and not draft.visits:
-        defaults["date_format"] = formats.pop()
+        draft.defaults["decimal"] = ","
+    if table_format != ISO_DATE:
+        draft.defaults["date_format"] = table_format
     if any(c.excel_serial for c in columns):
-        defaults["excel_serial"] = True
-    return defaults
+        draft.defaults["excel_serial"] = True
 
 
 def build_draft(profile: CenterProfile, mapping_dir: Path) -> Draft:
     """The draft: tables with roles, every confident column spec, every unresolved target TODO."""
     stable = stable_redcap_id(profile.tables)
-    drafts = _roles(profile, stable)
+    drafts, left_out = _one_visits_table(_roles(profile, stable))
     taken: set[str] = set()
     for draft in (d for d in drafts if d.role == "visits"):
         _fill_visits(draft, mapping_dir)
@@ -149,9 +163,10 @@ def build_draft(profile: CenterProfile, mapping_dir: Path) -> Draft:
             identifying = _redcap_identifiers(profile)
         used = {s.get("source") for s in draft.columns.values()} | {draft.patient_id}
         draft.identifiers = [name for name in identifying if name not in used]
+        _set_defaults(draft)
     provided = taken | {t for d in drafts for t in d.columns}
     todo = [t for t in TARGETS if t not in provided and not _derivable(t, provided)]
-    return Draft(profile.center_id, drafts, todo, stable)
+    return Draft(profile.center_id, drafts, todo, stable, left_out)
 
 
 def _age_or_birth(drafts: list[DraftTable]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from spinemet_etl.mapping.draft import Draft, build_draft, table_defaults
+from spinemet_etl.mapping.draft import Draft, build_draft
 from spinemet_etl.mapping.draft_yaml import draft_yaml
 from spinemet_etl.mapping.profile_center import CenterProfile, profile_center
 from spinemet_etl.mapping.profile_md import profile_markdown
@@ -29,8 +29,7 @@ def draft_center(folder: Path, mapping_dir: Path, center_id: str | None = None) 
     """
     profile = profile_center(folder, center_id or folder.name)
     draft = build_draft(profile, mapping_dir)
-    text = draft_yaml(draft, [table_defaults(table) for table in draft.tables])
-    return DraftOutput(text, profile_markdown(profile, draft), draft, profile)
+    return DraftOutput(draft_yaml(draft), profile_markdown(profile, draft), draft, profile)
 
 
 def profile_path(out: Path | None, center_id: str) -> Path:

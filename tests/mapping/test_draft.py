@@ -209,3 +209,29 @@ def test_the_documented_commands_run_as_written(
         outputs.append(done.output)
     assert "rows read 3, harmonized 2, quarantined 1" in outputs[-1]
     assert (tmp_path / "centers" / "torino.profile.md").is_file()
+
+
+def test_date_formats_go_to_the_table_or_to_the_column_that_differs(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "export.csv").write_text(
+        "id,Data intervento,Data decesso,Ultimo contatto\n"
+        "1,31/01/2020,2020-03-01,2020-03-01\n2,13/02/2020,,2021-05-04\n",
+        encoding="utf-8",
+    )
+    table = yaml.safe_load(draft_center(tmp_path / "c", CENTERS).mapping_yaml)["tables"][0]
+    assert "date_format" not in table
+    assert table["columns"]["surgery_date"] == {
+        "source": "Data intervento", "date_format": "%d/%m/%Y",
+    }  # fmt: skip
+    assert table["columns"]["death_date"] == "Data decesso"
+
+
+def test_a_second_visits_table_is_named_not_dropped(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    for name in ("visite", "controlli"):
+        (tmp_path / "c" / f"{name}.csv").write_text(
+            "id,Data visita\n1,2020-01-01\n1,2020-02-01\n1,2020-03-01\n", encoding="utf-8"
+        )
+    text = draft_center(tmp_path / "c", CENTERS).mapping_yaml
+    assert "# TODO: `visite.csv` holds visits too; map one visits table" in text
+    assert [t["files"] for t in yaml.safe_load(text)["tables"]] == ["controlli*.csv"]
