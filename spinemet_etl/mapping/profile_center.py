@@ -11,6 +11,7 @@ import pandas as pd
 from spinemet_etl.errors import Place, SourceError
 from spinemet_etl.mapping.profile import ColumnProfile
 from spinemet_etl.mapping.profile_read import SourceFile, find_sources, profile_frame, read_tables
+from spinemet_etl.mapping.synonyms import match_header
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.csv import decode_text, parse_rows
 from spinemet_etl.readers.options import CsvOptions
@@ -67,12 +68,11 @@ def _redcap_tables(source: SourceFile, raw: RawTable, id_column: str) -> list[Ta
     """A records table is split by event, keeping the columns filled on that event."""
     frame = raw.frame
     if raw.name != BASE_TABLE:
-        kept = _filled(frame)
-        return [_table(source, raw, kept, raw.name, id_column, instrument=raw.name)]
+        return [_table(source, raw, _filled(frame), id_column, instrument=raw.name)]
     tables = []
     for event in pd.unique(frame[EVENT_COLUMN].dropna()):
         rows = frame[frame[EVENT_COLUMN] == event]
-        tables.append(_table(source, raw, _filled(rows), str(event), id_column, event=str(event)))
+        tables.append(_table(source, raw, _filled(rows), id_column, event=str(event)))
     return tables
 
 
@@ -82,14 +82,14 @@ def _filled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _table(
-    source: SourceFile, raw: RawTable, frame: pd.DataFrame, name: str, id_column: str | None,
-    **where: Any,
-) -> TableProfile:  # fmt: skip
+    source: SourceFile, raw: RawTable, frame: pd.DataFrame, id_column: str | None, **where: Any
+) -> TableProfile:
+    """The profile of a table's rows; `where` names its sheet, event or instrument."""
     ids = frame[id_column].dropna() if id_column in frame.columns else pd.Series([], dtype=object)
-    return TableProfile(
-        source, name, len(frame), profile_frame(frame, raw),
-        ids_repeat=bool(ids.nunique() < VISITS_ID_SHARE * len(ids)), **where,
-    )  # fmt: skip
+    repeat = bool(ids.nunique() < VISITS_ID_SHARE * len(ids))
+    name = where.get("instrument") or where.get("event") or raw.name
+    return TableProfile(source, name, len(frame), profile_frame(frame, raw), ids_repeat=repeat,
+                        **where)  # fmt: skip
 
 
 def profile_source(source: SourceFile) -> list[TableProfile]:
@@ -103,13 +103,11 @@ def profile_source(source: SourceFile) -> list[TableProfile]:
             continue
         sheet = raw.name if source.kind in ("xlsx", "xls") else None
         id_column = _id_column(frame)
-        tables.append(_table(source, raw, frame, raw.name, id_column, sheet=sheet))
+        tables.append(_table(source, raw, frame, id_column, sheet=sheet))
     return tables
 
 
 def _id_column(frame: pd.DataFrame) -> str | None:
-    from spinemet_etl.mapping.synonyms import match_header
-
     return next((c for c in frame.columns if match_header(str(c)) == "patient_id"), None)
 
 
