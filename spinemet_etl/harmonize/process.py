@@ -35,6 +35,7 @@ from spinemet_etl.harmonize.tables import type_table
 from spinemet_etl.harmonize.validate import combine_reasons, schema_reasons
 from spinemet_etl.mapping.loader import load_mapping
 from spinemet_etl.mapping.model import CenterMapping
+from spinemet_etl.mapping.rules import death_at_last_contact
 from spinemet_etl.pseudonym import pseudonymize
 from spinemet_etl.readers.options import ReadLimits
 from spinemet_etl.results import CenterResult, FileStats
@@ -105,7 +106,10 @@ def _records(
     while sources:  # each table's source frame is released once typed
         typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
     records, reasons, durations = assemble_records(typed)
-    records = derive_inputs(apply_durations(records.reset_index(drop=True), durations))
+    records = derive_inputs(
+        apply_durations(records.reset_index(drop=True), durations),
+        death_at_last_contact=death_at_last_contact(mapping),
+    )
     return records, reasons
 
 

@@ -167,6 +167,13 @@ class ColumnMap(StrictModel):
         default=False,
         description="The source column may be absent from an export (then the value is missing).",
     )
+    follow_up_ends_at_death: bool = Field(
+        default=False,
+        description=(
+            "Only on `vital_status`: the center's statement that its follow-up ends at death, "
+            "so for the dead death_date = last_contact_date (canonical-schema.md)."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

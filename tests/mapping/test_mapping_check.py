@@ -96,11 +96,16 @@ def test_a_broken_table_reports_each_mistake_at_its_line(tmp_path: Path) -> None
         ("    patient_id: id\n", "", 3, "tables[0].patient_id", "required key is missing"),
         ("M: male", "no: male", 8, "tables[0].columns.sex.values", "quote it"),
         ("Age\n", "[Age\n", 10, "", "not valid YAML"),
+        ("Death\n", "Death\n      vital_status: {source: D, follow_up_ends_at_death: true}\n", 15,
+         "tables[0].columns.vital_status.follow_up_ends_at_death", "not both"),
+        ("Contact", "{source: C, follow_up_ends_at_death: true}", 15,
+         "tables[0].columns.last_contact_date.follow_up_ends_at_death", "`vital_status` only"),
     ],
     ids=[
         "required-unmapped", "vital-status-underivable", "source-twice", "vocabulary-missing",
         "value-outside-categories", "constant-wrong-type", "conversion-misfit", "center-id-stem",
         "center-id-slug", "unknown-kind", "patient-id-missing", "yaml-boolean-key", "yaml-syntax",
+        "death-statement-and-date", "death-statement-misplaced",
     ],
 )  # fmt: skip
 def test_each_mistake_is_located(
