@@ -328,6 +328,14 @@ class SavTable(TableBase):
 class RedcapTable(TableBase):
     kind: Literal["redcap"]
     read: RedcapOptions
+    record_id: str | None = Field(
+        default=None,
+        description=(
+            "The record column (usually `record_id`): `patient_id` (e.g. the hospital record "
+            "number, filled on one event only) is carried to every row of its record. A "
+            "record holding two different ids, or none, is quarantined."
+        ),
+    )
     instrument: str | None = Field(
         default=None,
         description=(

@@ -80,6 +80,9 @@ def _role_problems(table: TableBase) -> Problems:
 
 def _repeated_sources(table: TableBase) -> Problems:
     sources: list[tuple[Loc, str]] = [(("patient_id",), table.patient_id)]
+    record = getattr(table, "record_id", None)
+    if record is not None:
+        sources.append((("record_id",), record))
     sources += [
         ((*loc, "source"), spec.source)
         for loc, (spec, _) in column_specs(table).items()
