@@ -183,6 +183,12 @@ def process_center(
     failed = pd.Index(reasons["_rec"].unique())
     order = frame.sort_values(["source_file", "source_row"], kind="mergesort").index
     patients = frame.loc[order[~order.isin(failed)]].reset_index(drop=True)
-    return CenterResult(
+    result = CenterResult(
         mapping.center_id, patients, _quarantine(frame, reasons), _stats(files, frame, failed)
     )
+    if mapping.quality is not None:
+        result.center_thresholds = {
+            "reason": mapping.quality.reason,
+            "settings": mapping.quality.thresholds(),
+        }
+    return result

@@ -52,8 +52,10 @@ def carry_patient_id(
     counts = keys.map(summary["n"]).fillna(0).astype(int)
     problem = pd.Series(None, index=frame.index, dtype=object)
     problem[counts > 1] = counts[counts > 1].map(
-        lambda n: f"its REDCap record holds {n} different values of `{patient_id}`; the "
-        "patient id is ambiguous: correct the record in REDCap"
+        lambda n: (
+            f"its REDCap record holds {n} different values of `{patient_id}`; the "
+            "patient id is ambiguous: correct the record in REDCap"
+        )
     )
     problem[counts == 0] = (
         f"its REDCap record holds no value of `{patient_id}` on any row; enter it in REDCap"

@@ -100,12 +100,20 @@ def test_a_broken_table_reports_each_mistake_at_its_line(tmp_path: Path) -> None
          "tables[0].columns.vital_status.follow_up_ends_at_death", "not both"),
         ("Contact", "{source: C, follow_up_ends_at_death: true}", 15,
          "tables[0].columns.last_contact_date.follow_up_ends_at_death", "`vital_status` only"),
+        ("Contact\n", "Contact\nquality:\n  quarantine: {max_share: 0.5}\n", 16, "quality.reason",
+         "required key is missing"),
+        ("Contact\n", "Contact\nquality:\n  reason: small\n  quarantine: {share: 0.5}\n", 16,
+         "quality", "valid keys here: max_share, min_rows, min_quarantined"),
+        ("    kind: csv\n    files: \"*.csv\"\n",
+         "    kind: redcap\n    read: {data_dictionary: d.csv}\n    files: x\n    record_id: id\n",
+         7, "tables[0].record_id", "more than once"),
     ],
     ids=[
         "required-unmapped", "vital-status-underivable", "source-twice", "vocabulary-missing",
         "value-outside-categories", "constant-wrong-type", "conversion-misfit", "center-id-stem",
         "center-id-slug", "unknown-kind", "patient-id-missing", "yaml-boolean-key", "yaml-syntax",
-        "death-statement-and-date", "death-statement-misplaced",
+        "death-statement-and-date", "death-statement-misplaced", "quality-without-reason",
+        "quality-unknown-key", "redcap-record-is-the-id",
     ],
 )  # fmt: skip
 def test_each_mistake_is_located(
