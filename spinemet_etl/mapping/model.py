@@ -135,7 +135,8 @@ class ColumnMap(StrictModel):
         default=None,
         description=(
             "Inline value map, source value -> canonical value (null = missing); matched "
-            "ignoring case and surrounding blanks. A value not in the map is not-in-categories."
+            "ignoring case and surrounding blanks. A value not in the map is not-in-categories. "
+            "With `vocabulary`, these entries add to or override the vocabulary's terms."
         ),
     )
     vocabulary: str | None = Field(
@@ -192,8 +193,6 @@ class ColumnMap(StrictModel):
         given = [self.source, self.checkbox, self.constant]
         if sum(origin is not None for origin in given) != 1:
             raise ValueError("give exactly one of `source`, `checkbox` or `constant`")
-        if self.values is not None and self.vocabulary is not None:
-            raise ValueError("give `values` or `vocabulary`, not both")
         return self
 
 
