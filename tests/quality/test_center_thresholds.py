@@ -139,6 +139,6 @@ def test_a_center_s_own_threshold_accepts_it_and_is_recorded(tmp_path: Path) -> 
     assert entry["quality_gate"]["center_thresholds"] == {
         "reason": REASON, "settings": {"quarantine": {"max_share": 0.3}},
     }  # fmt: skip
-    index = build_data_docs(tmp_path / "docs", verdicts, run_id=manifest["run_id"])
+    index = build_data_docs(tmp_path / "docs", verdicts, run_id="20261126T020000Z-3f2a")
     pages = [p.read_text(encoding="utf-8") for p in index.parent.rglob("lyon.html")]
     assert pages and all(REASON in page for page in pages)
