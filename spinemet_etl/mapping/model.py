@@ -18,6 +18,7 @@ from pydantic import (
 
 from schemas.patients import CENTER_ID_PATTERN
 from spinemet_etl.mapping.targets import TARGETS
+from spinemet_etl.quality.config import CenterQuality
 from spinemet_etl.readers.options import (
     CsvOptions,
     ReaderOptions,
@@ -348,40 +349,6 @@ Table = Annotated[
     CsvTable | TsvTable | XlsxTable | XlsTable | SavTable | RedcapTable,
     Field(discriminator="kind"),
 ]
-
-
-class CenterQuality(StrictModel):
-    """One center's own quality-gate thresholds, merged over the run's, with the reason."""
-
-    reason: str = Field(
-        min_length=1,
-        description="Why this center's thresholds differ (recorded in the manifest and Data Docs).",
-    )
-    patient_count: dict[str, Any] | None = Field(
-        default=None, description="As in the quality configuration (docs/quality.md)."
-    )
-    completeness: dict[str, Any] | None = Field(
-        default=None, description="As in the quality configuration (docs/quality.md)."
-    )
-    category_shift: dict[str, Any] | None = Field(
-        default=None, description="As in the quality configuration (docs/quality.md)."
-    )
-    quarantine: dict[str, Any] | None = Field(
-        default=None, description="As in the quality configuration (docs/quality.md)."
-    )
-
-    def thresholds(self) -> dict[str, Any]:
-        """The sections this center sets, as in a quality configuration file."""
-        return self.model_dump(exclude={"reason"}, exclude_none=True)
-
-    @model_validator(mode="after")
-    def _valid_thresholds(self) -> CenterQuality:
-        from spinemet_etl.quality.config import default_quality_config, with_center_thresholds
-
-        if not self.thresholds():
-            raise ValueError("set at least one threshold beside `reason` (docs/quality.md)")
-        with_center_thresholds(default_quality_config(), self.thresholds())
-        return self
 
 
 class CenterMapping(StrictModel):

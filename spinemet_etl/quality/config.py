@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from spinemet_etl.errors import ConfigError
 
@@ -123,3 +123,35 @@ def with_center_thresholds(config: QualityConfig, thresholds: dict[str, Any]) ->
         return QualityConfig.model_validate(_merge(config.model_dump(), thresholds))
     except ValidationError as exc:
         raise ValueError(_problem(exc)) from exc
+
+
+class CenterQuality(_Section):
+    """One center's own quality-gate thresholds, merged over the run's, with the reason."""
+
+    reason: str = Field(
+        min_length=1,
+        description="Why this center's thresholds differ (recorded in the manifest and Data Docs).",
+    )
+    patient_count: dict[str, Any] | None = Field(
+        default=None, description="As in the quality configuration (docs/quality.md)."
+    )
+    completeness: dict[str, Any] | None = Field(
+        default=None, description="As in the quality configuration (docs/quality.md)."
+    )
+    category_shift: dict[str, Any] | None = Field(
+        default=None, description="As in the quality configuration (docs/quality.md)."
+    )
+    quarantine: dict[str, Any] | None = Field(
+        default=None, description="As in the quality configuration (docs/quality.md)."
+    )
+
+    def thresholds(self) -> dict[str, Any]:
+        """The sections this center sets, as in a quality configuration file."""
+        return self.model_dump(exclude={"reason"}, exclude_none=True)
+
+    @model_validator(mode="after")
+    def _valid_thresholds(self) -> CenterQuality:
+        if not self.thresholds():
+            raise ValueError("set at least one threshold beside `reason` (docs/quality.md)")
+        with_center_thresholds(default_quality_config(), self.thresholds())
+        return self
