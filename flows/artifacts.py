@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from spinemet_etl.quality.checks import how_to_accept
+
 SUMMARY_KEY = "spinemet-run-summary"
 ENDPOINTS_KEY = "spinemet-endpoints"
 TABLE_COLUMNS = ["center_id", "endpoint", "n", "estimate", "ci_lower", "ci_upper", "p_value"]
@@ -77,7 +79,8 @@ def _attention(centers: dict[str, dict[str, Any]]) -> list[str]:
         elif entry["status"] == "held":
             checks = (entry.get("quality_gate") or {}).get("checks", [])
             messages = "; ".join(c["message"] for c in checks if not c["passed"])
-            lines.append(f"- **{center_id}** held by the quality gate: {messages}")
+            accept = how_to_accept(center_id, checks)
+            lines.append(f"- **{center_id}** held by the quality gate: {messages} {accept}")
     return lines
 
 

@@ -99,11 +99,25 @@ def run_flow(
         return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
 
 
+def _print_hold(center_id: str, entry: dict[str, Any]) -> None:
+    from spinemet_etl.quality.checks import how_to_accept
+
+    checks = (entry.get("quality_gate") or {}).get("checks", [])
+    for check in checks:
+        if not check["passed"]:
+            print(f"    {check['message']}")
+    print(f"    {how_to_accept(center_id, checks)}")
+    if entry.get("held_quarantine"):
+        print(f"    its quarantined rows: {entry['held_quarantine']}")
+
+
 def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
     reports = settings.data_path / "reports"
     print(f"run {manifest['run_id']}: {manifest['status']}")
     for center_id, entry in manifest["centers"].items():
         print(f"  {center_id}: {entry['status']}")
+        if entry["status"] == "held":
+            _print_hold(center_id, entry)
     print(f"manifest:  {settings.data_path / '_runs' / (manifest['run_id'] + '.json')}")
     print(f"report:    {reports / 'report.html'}")
     print(f"data docs: {reports / 'data_docs' / 'index.html'}")

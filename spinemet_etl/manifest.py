@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -11,8 +12,12 @@ from typing import Any
 
 from schemas.codes import SCHEMA_VERSION
 from schemas.contract import PACKAGE_VERSION
+from spinemet_etl.dataset import table_schema, write_parquet
 from spinemet_etl.publish import staging_root, write_bytes_atomically
+from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 RUNS = "_runs"
 CENTER_STATUSES = ("published", "unchanged", "held", "failed")
@@ -94,3 +99,24 @@ def latest_manifest(data_root: Path) -> dict[str, Any] | None:
         key=lambda path: (path.name[:16], path.stat().st_mtime_ns),
     )
     return read_manifest(paths[-1]) if paths else None
+
+
+def held_quarantine_file(data_root: Path, run_id: str, center_id: str) -> Path:
+    """`<data>/_runs/<run_id>/held/<center>/quarantine.parquet`: a held attempt's quarantine."""
+    return data_root / RUNS / run_id / "held" / center_id / "quarantine.parquet"
+
+
+def write_held_quarantine(result: CenterResult, data_root: Path, run_id: str) -> dict[str, str]:
+    """Write a held center's quarantine under the run (never in the dataset); its path.
+
+    Returns {"held_quarantine": path} for the manifest, or nothing when it cannot be
+    written (the center stays held; the log says why).
+    """
+    path = held_quarantine_file(data_root, run_id, result.center_id)
+    try:
+        write_parquet(result.quarantine, table_schema("quarantine"), path, run_id)
+    except OSError as exc:
+        logger.warning("center %s: held quarantine not written (%s)", result.center_id,
+                       exc.strerror or type(exc).__name__)  # fmt: skip
+        return {}
+    return {"held_quarantine": str(path)}

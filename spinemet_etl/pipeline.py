@@ -19,7 +19,12 @@ from schemas.patients import CENTER_ID_PATTERN
 from spinemet_etl.dataset import partition_file, read_partition
 from spinemet_etl.errors import ConfigError, SpinemetError
 from spinemet_etl.lock import data_root_lock
-from spinemet_etl.manifest import build_manifest, new_run_id, write_manifest
+from spinemet_etl.manifest import (
+    build_manifest,
+    new_run_id,
+    write_held_quarantine,
+    write_manifest,
+)
 from spinemet_etl.publish import cleanup_staging, commit_center, publish_center, stage_center
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
@@ -58,9 +63,10 @@ class CenterOutcome:
     rows_harmonized: int = 0
     rows_quarantined: int = 0
     top_quarantine_reasons: list[dict[str, Any]] = field(default_factory=list)
+    held_quarantine: str | None = None
 
     def as_manifest_entry(self) -> dict[str, Any]:
-        return {
+        entry = {
             "status": self.status,
             "error": self.error,
             "quality_gate": self.quality_gate,
@@ -70,6 +76,9 @@ class CenterOutcome:
             "rows_quarantined": self.rows_quarantined,
             "top_quarantine_reasons": self.top_quarantine_reasons,
         }
+        if self.held_quarantine is not None:
+            entry["held_quarantine"] = self.held_quarantine
+        return entry
 
 
 @dataclass
@@ -206,7 +215,10 @@ def _gate_record(result: CenterResult, settings: Settings, gate: Gate | None) ->
         return {"passed": True, "checks": []}
     previous_frame = read_partition(settings.data_path, "patients", result.center_id)
     verdict = gate(result, previous_frame)
-    return {"passed": bool(verdict.passed), "checks": list(verdict.checks)}
+    record = {"passed": bool(verdict.passed), "checks": list(verdict.checks)}
+    if result.center_thresholds is not None:
+        record["center_thresholds"] = result.center_thresholds
+    return record
 
 
 def harmonize_and_gate(
@@ -235,6 +247,8 @@ def harmonize_and_gate(
         limits=settings.read_limits,
     )
     prepared = Prepared(_result_stats(result, _gate_record(result, settings, gate)), result)
+    if not prepared.passed:
+        prepared.stats.update(write_held_quarantine(result, settings.data_path, run_id))
     if stage:
         if prepared.passed:
             try:

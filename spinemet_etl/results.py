@@ -35,3 +35,5 @@ class CenterResult:
     patients: pd.DataFrame
     quarantine: pd.DataFrame
     files: list[FileStats] = field(default_factory=list)
+    center_thresholds: dict[str, Any] | None = None
+    """The mapping file's own gate thresholds: {"reason": ..., "settings": {...}}, or None."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from spinemet_etl.derive import summarize_visits
+from spinemet_etl.derive import date_from_duration, summarize_visits
 from spinemet_etl.harmonize.tables import TypedTable
 from spinemet_etl.mapping.targets import VISIT_OUTPUTS
 
@@ -74,10 +74,26 @@ def _visit_summary(table: TypedTable) -> pd.DataFrame:
     return summary[["_pid", *keep]]
 
 
+def _visit_dates(records: pd.DataFrame, table: TypedTable, keys: pd.Series) -> TypedTable:
+    """The visits with each duration since surgery turned into a date, by its record's surgery.
+
+    A visit whose patient has no record with a surgery date gets no date (NaT).
+    """
+    if not table.durations:
+        return table
+    surgery = records.drop_duplicates("_key").set_index("_key")["surgery_date"]
+    surgery_dates = keys.map(surgery)
+    values = table.values.copy(deep=False)
+    for column, unit in table.durations.items():
+        values[column] = date_from_duration(surgery_dates, values[column], unit).to_numpy()
+    return TypedTable(table.role, values, table.failures)
+
+
 def _visits(
     records: pd.DataFrame, table: TypedTable, tag: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     values = table.values.assign(_key=lambda frame: _keys(frame, tag))
+    table = _visit_dates(records, table, values["_key"])
     summary = _visit_summary(table).rename(columns={"_pid": "_key"})
     merged = records.merge(summary, on="_key", how="left")
     first = values.drop_duplicates("_key")[["_key", "_pid", "_file", "_row"]]
@@ -97,18 +113,22 @@ def assemble_records(tables: list[TypedTable]) -> tuple[pd.DataFrame, pd.DataFra
         an id only a joined or visits table holds is a record counted under that table's
         file (and is quarantined for its missing baseline values). A baseline id repeated
         stays several records (all quarantined as duplicate-patient); an id repeated in a
-        one-per-patient joined table quarantines its records the same way.
+        one-per-patient joined table quarantines its records the same way. The visits
+        table comes after the joined ones, so that a visit date given as a duration since
+        surgery finds the surgery date whichever table holds it.
     """
     baseline = next(table for table in tables if table.role == "baseline")
     records = baseline.values.assign(_key=lambda frame: _keys(frame, "baseline"))
     failures = [baseline.failures.assign(_rec=baseline.failures["_pos"].astype("int64"))]
     durations = dict(baseline.durations)
-    for number, table in enumerate(tables):
+    joined_first = sorted(enumerate(tables), key=lambda item: item[1].role == "visits")
+    for number, table in joined_first:
         if table is baseline:
             continue
         step = _visits if table.role == "visits" else _join
         records, attached = step(records, table, f"t{number}-")
         failures.append(attached)
-        durations.update(table.durations)
+        if table.role != "visits":
+            durations.update(table.durations)
     combined = pd.concat(failures, ignore_index=True).drop(columns=["_pos"])
     return records.drop(columns=["_key"]), combined, durations

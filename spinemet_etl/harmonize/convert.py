@@ -262,8 +262,9 @@ def compile_rule(
     """The rule of one column: its missing codes, labels, value map, decimal mark and formats."""
     missing = {match_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
     mapping = vocabulary
-    if spec.values is not None:
-        mapping = {match_key(key): value for key, value in spec.values.items()}
+    if spec.values is not None:  # a center's own values over the shared vocabulary's
+        own = {match_key(key): value for key, value in spec.values.items()}
+        mapping = {**(vocabulary or {}), **own}
     use_labels = {text_key(code): label for code, label in labels.items()} if labels else {}
     return ValueRule(
         target=target,

@@ -32,15 +32,24 @@ def apply_durations(records: pd.DataFrame, durations: dict[str, str]) -> pd.Data
     return out
 
 
-def derive_inputs(records: pd.DataFrame) -> pd.DataFrame:
+def derive_inputs(records: pd.DataFrame, *, death_at_last_contact: bool = False) -> pd.DataFrame:
     """Age from the birth date (then the birth date is dropped) and vital status from death date.
+
+    With `death_at_last_contact` (the mapping's `follow_up_ends_at_death`), the dead's
+    death date is their last-contact date.
 
     Notes:
         Age at surgery is (surgery − birth) in days / 365.25 (canonical-schema.md). When a
         center exports no vital status, a known death date means dead and its absence
-        alive: the date alone is the center's record of death.
+        alive: the date alone is the center's record of death. A death date is taken from
+        the last contact only on the center's own statement that its follow-up ends at
+        death (canonical-schema.md, derivations); without it a death flag without a date
+        stays missing-required.
     """
     out = records.copy(deep=False)
+    if death_at_last_contact:
+        dead = (out["vital_status"].astype(object) == "dead").to_numpy()
+        out["death_date"] = as_dates(out["last_contact_date"]).where(dead)
     if BIRTH_DATE in out:
         out["age_at_surgery_years"] = age_from_birth_date(out["surgery_date"], out[BIRTH_DATE])
         out = out.drop(columns=[BIRTH_DATE])
@@ -50,10 +59,14 @@ def derive_inputs(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def death_without_date(records: pd.DataFrame) -> pd.DataFrame:
-    """missing-required on death_date where a death is recorded without its date."""
-    if "death_date" not in records or "vital_status" not in records:
+    """missing-required on death_date where a death is recorded without its date.
+
+    A center that maps a death flag and no death date at all has no date for any death.
+    """
+    if "vital_status" not in records:
         return _reasons(pd.Series([], dtype="int64"), "death_date", "missing-required", "")
-    flagged = (records["vital_status"].astype(object) == "dead") & records["death_date"].isna()
+    dead = records["vital_status"].astype(object) == "dead"
+    flagged = dead & records["death_date"].isna() if "death_date" in records else dead
     return _reasons(
         pd.Series(records.index[flagged.to_numpy()]),
         "death_date",

@@ -35,6 +35,7 @@ from spinemet_etl.harmonize.tables import type_table
 from spinemet_etl.harmonize.validate import combine_reasons, schema_reasons
 from spinemet_etl.mapping.loader import load_mapping
 from spinemet_etl.mapping.model import CenterMapping
+from spinemet_etl.mapping.rules import death_at_last_contact
 from spinemet_etl.pseudonym import pseudonymize
 from spinemet_etl.readers.options import ReadLimits
 from spinemet_etl.results import CenterResult, FileStats
@@ -105,7 +106,10 @@ def _records(
     while sources:  # each table's source frame is released once typed
         typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
     records, reasons, durations = assemble_records(typed)
-    records = derive_inputs(apply_durations(records.reset_index(drop=True), durations))
+    records = derive_inputs(
+        apply_durations(records.reset_index(drop=True), durations),
+        death_at_last_contact=death_at_last_contact(mapping),
+    )
     return records, reasons
 
 
@@ -179,6 +183,12 @@ def process_center(
     failed = pd.Index(reasons["_rec"].unique())
     order = frame.sort_values(["source_file", "source_row"], kind="mergesort").index
     patients = frame.loc[order[~order.isin(failed)]].reset_index(drop=True)
-    return CenterResult(
+    result = CenterResult(
         mapping.center_id, patients, _quarantine(frame, reasons), _stats(files, frame, failed)
     )
+    if mapping.quality is not None:
+        result.center_thresholds = {
+            "reason": mapping.quality.reason,
+            "settings": mapping.quality.thresholds(),
+        }
+    return result

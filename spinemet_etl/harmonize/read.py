@@ -13,6 +13,7 @@ import pyarrow as pa
 from spinemet_etl.errors import Place, source_error
 from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.harmonize.files import ExportFile
+from spinemet_etl.harmonize.records import ID_PROBLEM, carry_patient_id
 from spinemet_etl.mapping.model import TableBase
 from spinemet_etl.mapping.rules import column_specs
 from spinemet_etl.readers.arrow_csv import ArrowRawTable, column_names, to_frame
@@ -62,6 +63,9 @@ class SourceTable:
 def needed_columns(table: TableBase) -> dict[str, str]:
     """Source column -> what the mapping uses it for; checkbox fields listed by their prefix."""
     needed = {table.patient_id: "patient_id"}
+    record = getattr(table, "record_id", None)
+    if record is not None:
+        needed[record] = "the REDCap record (`record_id`)"
     needed.update({column: "a row filter (`where`)" for column in table.where})
     for loc, (spec, _target) in column_specs(table).items():
         if spec.source is not None and not spec.optional:
@@ -136,7 +140,11 @@ def _read_raw(
         reader = reader_for(table.kind, center_id)
         extra = {} if pick is None else {"pick": pick}
         cache.tables[key] = reader.read(export.path, export.name, options, **extra)
-    return _pick(cache.tables[key], table, Place(center_id, export.name, sheet))
+    raw = _pick(cache.tables[key], table, Place(center_id, export.name, sheet))
+    record = getattr(table, "record_id", None)
+    if record is None:
+        return raw
+    return carry_patient_id(cache.tables[key], raw, record, table.patient_id)
 
 
 def text_keys(values: pd.Series) -> pd.Series:
@@ -222,10 +230,13 @@ def read_table(
         identifiers = set(table.identifiers)
         columns = [c for c in column_names(raw) if c not in identifiers]
         _check_columns(center_id, table, raw, export)
-        result.present[export.name] = [c for c in columns if c not in PROVENANCE_COLUMNS]
+        result.present[export.name] = [
+            c for c in columns if c not in (*PROVENANCE_COLUMNS, ID_PROBLEM)
+        ]
         keep = [*needed_columns(table), *_checkbox_columns(table, columns)]
         optional = [spec.source for spec, _ in column_specs(table).values() if spec.optional]
         keep += [column for column in optional if column and column in columns]
+        keep += [ID_PROBLEM] if ID_PROBLEM in columns else []
         part = _selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS])
         result.labels = {**raw.labels, **result.labels}
         result.user_missing = {**raw.user_missing, **result.user_missing}

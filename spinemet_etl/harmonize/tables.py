@@ -13,6 +13,7 @@ from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
 from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series, text_key
 from spinemet_etl.harmonize.read import SourceTable, text_keys
+from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
 from spinemet_etl.mapping.rules import column_specs, value_kind
 from spinemet_etl.mapping.targets import BIRTH_DATE, Target
@@ -136,5 +137,21 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         found = _failures(name, spec, raw, codes)
         if found is not None:
             failures.append(found)
+    if ID_PROBLEM in frame:
+        failures.append(_id_failures(frame[ID_PROBLEM].reset_index(drop=True)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
+
+
+def _id_failures(problems: pd.Series) -> pd.DataFrame:
+    """missing-required on patient_id for rows whose REDCap record gave no one id."""
+    failed = problems.notna().to_numpy()
+    return pd.DataFrame(
+        {
+            "_pos": np.flatnonzero(failed),
+            "column": "patient_id",
+            "check_code": "missing-required",
+            "message": problems[failed].to_numpy(dtype=object),
+            "failure_value": None,
+        }
+    )

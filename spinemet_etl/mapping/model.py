@@ -18,6 +18,7 @@ from pydantic import (
 
 from schemas.patients import CENTER_ID_PATTERN
 from spinemet_etl.mapping.targets import TARGETS
+from spinemet_etl.quality.config import CenterQuality
 from spinemet_etl.readers.options import (
     CsvOptions,
     ReaderOptions,
@@ -135,7 +136,8 @@ class ColumnMap(StrictModel):
         default=None,
         description=(
             "Inline value map, source value -> canonical value (null = missing); matched "
-            "ignoring case and surrounding blanks. A value not in the map is not-in-categories."
+            "ignoring case and surrounding blanks. A value not in the map is not-in-categories. "
+            "With `vocabulary`, these entries add to or override the vocabulary's terms."
         ),
     )
     vocabulary: str | None = Field(
@@ -167,6 +169,13 @@ class ColumnMap(StrictModel):
         default=False,
         description="The source column may be absent from an export (then the value is missing).",
     )
+    follow_up_ends_at_death: bool = Field(
+        default=False,
+        description=(
+            "Only on `vital_status`: the center's statement that its follow-up ends at death, "
+            "so for the dead death_date = last_contact_date (canonical-schema.md)."
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -185,8 +194,6 @@ class ColumnMap(StrictModel):
         given = [self.source, self.checkbox, self.constant]
         if sum(origin is not None for origin in given) != 1:
             raise ValueError("give exactly one of `source`, `checkbox` or `constant`")
-        if self.values is not None and self.vocabulary is not None:
-            raise ValueError("give `values` or `vocabulary`, not both")
         return self
 
 
@@ -321,6 +328,14 @@ class SavTable(TableBase):
 class RedcapTable(TableBase):
     kind: Literal["redcap"]
     read: RedcapOptions
+    record_id: str | None = Field(
+        default=None,
+        description=(
+            "The record column (usually `record_id`): `patient_id` (e.g. the hospital record "
+            "number, filled on one event only) is carried to every row of its record. A "
+            "record holding two different ids, or none, is quarantined."
+        ),
+    )
     instrument: str | None = Field(
         default=None,
         description=(
@@ -348,6 +363,10 @@ class CenterMapping(StrictModel):
     )
     description: str = Field(default="", description="Free text for people.")
     tables: list[Table] = Field(min_length=1, description="The tables, the baseline one first.")
+    quality: CenterQuality | None = Field(
+        default=None,
+        description="This center's own quality-gate thresholds, with a required `reason`.",
+    )
 
     def baseline(self) -> TableBase:
         """The one table whose rows are the patients' records."""

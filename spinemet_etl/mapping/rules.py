@@ -47,6 +47,13 @@ def table_problems(table: TableBase, mapping_dir: Path) -> Problems:
     """Problems inside one table: roles, repeated sources, targets, conversions, vocabularies."""
     problems = _role_problems(table)
     problems += _repeated_sources(table)
+    if _states_death_at_last_contact(table) and "death_date" in table.mapped():
+        problems.append(
+            (
+                ("columns", "vital_status", "follow_up_ends_at_death"),
+                "map `death_date` or state `follow_up_ends_at_death`, not both",
+            )
+        )
     for loc, (spec, target) in column_specs(table).items():
         problems += spec_problems(loc, spec, target, mapping_dir)
     return problems
@@ -73,6 +80,9 @@ def _role_problems(table: TableBase) -> Problems:
 
 def _repeated_sources(table: TableBase) -> Problems:
     sources: list[tuple[Loc, str]] = [(("patient_id",), table.patient_id)]
+    record = getattr(table, "record_id", None)
+    if record is not None:
+        sources.append((("record_id",), record))
     sources += [
         ((*loc, "source"), spec.source)
         for loc, (spec, _) in column_specs(table).items()
@@ -102,6 +112,10 @@ def _spec_problems(spec: ColumnMap, target: Target) -> Problems:
         problems.append((("convert",), "`asia_to_frankel` applies to frankel_preop/frankel_postop"))
     if spec.convert in DURATION_UNITS and (target.kind != "date" or target.name == "surgery_date"):
         problems.append((("convert",), f"a duration since surgery cannot fill `{target.name}`"))
+    if spec.follow_up_ends_at_death and target.name != "vital_status":
+        problems.append(
+            (("follow_up_ends_at_death",), "the statement belongs under `vital_status` only")
+        )
     if (spec.date_format or spec.excel_serial) and kind != "date":
         problems.append((("date_format",), f"`{target.name}` is not a date column"))
     if spec.decimal is not None and kind not in _NUMERIC_KINDS:
@@ -151,9 +165,21 @@ def _vocabulary_problems(loc: Loc, spec: ColumnMap, target: Target, mapping_dir:
     ]
 
 
+def _states_death_at_last_contact(table: TableBase) -> bool:
+    spec = table.mapped().get("vital_status")
+    return spec is not None and spec.follow_up_ends_at_death
+
+
+def death_at_last_contact(mapping: CenterMapping) -> bool:
+    """Whether the mapping states that the center's follow-up ends at death."""
+    return any(_states_death_at_last_contact(table) for table in mapping.tables)
+
+
 def provided_columns(table: TableBase) -> list[str]:
     """The canonical columns (and inputs) a table fills."""
     names = list(table.mapped())
+    if _states_death_at_last_contact(table) and "death_date" not in names:
+        names.append("death_date")
     if table.visits is not None:
         for field, outputs in VISIT_OUTPUTS.items():
             if getattr(table.visits, field) is not None:

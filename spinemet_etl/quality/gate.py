@@ -19,7 +19,11 @@ from spinemet_etl.quality.checks import (
     category_shift_checks,
     quarantine_share_check,
 )
-from spinemet_etl.quality.config import QualityConfig, load_quality_config
+from spinemet_etl.quality.config import (
+    QualityConfig,
+    load_quality_config,
+    with_center_thresholds,
+)
 from spinemet_etl.results import CenterResult
 
 __all__ = ["GateResult", "QualityConfig", "load_quality_config", "run_quality_gate"]
@@ -37,6 +41,7 @@ class GateResult:
     passed: bool
     checks: list[dict[str, Any]]
     validation: Any = field(default=None, repr=False)
+    center_thresholds: dict[str, Any] | None = None
 
     def packed(self) -> GateResult:
         """This verdict with GX's result pickled, to cross processes that need only its
@@ -53,8 +58,11 @@ class GateResult:
         return self.validation
 
     def as_record(self) -> dict[str, Any]:
-        """The manifest's `quality_gate` object."""
-        return {"passed": self.passed, "checks": self.checks}
+        """The manifest's `quality_gate` object (`center_thresholds` when the center sets any)."""
+        record: dict[str, Any] = {"passed": self.passed, "checks": self.checks}
+        if self.center_thresholds is not None:
+            record["center_thresholds"] = self.center_thresholds
+        return record
 
     @property
     def failed_checks(self) -> list[dict[str, Any]]:
@@ -272,19 +280,38 @@ def _check_from_gx(outcome: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _thresholds_marker(validation: Any, own: dict[str, Any]) -> None:
+    """Show the center's own thresholds and reason on its Data Docs page."""
+    settings = "; ".join(
+        f"{section}.{key}: {value}"
+        for section, values in own["settings"].items()
+        for key, value in values.items()
+    )
+    validation.meta["batch_markers"] = {
+        "center thresholds": settings,
+        "center thresholds reason": own["reason"],
+    }
+
+
 def run_quality_gate(
     result: CenterResult, previous: pd.DataFrame | None, config: QualityConfig
 ) -> GateResult:
     """Check a center's new harmonized rows against the thresholds and its last publication.
 
     `previous` is the center's last published partition (None for a first publication).
+    The center's own thresholds (its mapping file's `quality:`) are merged over `config`.
     """
+    own = result.center_thresholds
+    if own is not None:
+        config = with_center_thresholds(config, own["settings"])
     columns = dict(_canonical_columns())
     validation = _validate(
         result.center_id, result.patients, _expectations(columns, previous, config)
     )
+    if own is not None:
+        _thresholds_marker(validation, own)
     checks = [_check_from_gx(outcome) for outcome in validation.results]
     checks.extend(category_shift_checks(result.patients, previous, config.category_shift))
     checks.append(quarantine_share_check(result, config.quarantine))
     passed = all(c["passed"] for c in checks)
-    return GateResult(result.center_id, passed, checks, validation)
+    return GateResult(result.center_id, passed, checks, validation, own)

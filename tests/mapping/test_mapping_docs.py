@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import pyreadstat
 import pytest
 
 from spinemet_etl.harmonize import process_center
 from spinemet_etl.mapping.check import check_mapping_file
+from spinemet_etl.pseudonym import pseudonymize
+
+DAY = pd.Timestamp
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = (REPO / "docs" / "mapping.md").read_text(encoding="utf-8")
@@ -64,3 +71,121 @@ def test_the_onboarding_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert (stats.rows_read, stats.rows_harmonized, stats.rows_quarantined) == (3, 2, 1)
     outputs = result.patients.to_csv() + quarantine.to_csv()
     assert "Synth" not in outputs and "TO-00" not in outputs
+
+
+SHAPES = dict(re.findall(r"^```yaml shape-mapping (\w+)\n(.*?)^```$", DOC, flags=re.S | re.M))
+SHAPE_EXPORTS = re.findall(r"^```csv shape-export (\w+) (\S+)\n(.*?)^```$", DOC, flags=re.S | re.M)
+
+
+def _run_shape(tmp_path: Path, center_id: str) -> Any:
+    centers = _with_vocabularies(tmp_path / "centers")
+    path = centers / f"{center_id}.yaml"
+    path.write_text(SHAPES[center_id], encoding="utf-8")
+    assert check_mapping_file(path)[1] == []
+    landing = tmp_path / "landing" / center_id
+    landing.mkdir(parents=True)
+    for name, file_name, text in SHAPE_EXPORTS:
+        if name == center_id:
+            (landing / file_name).write_text(text, encoding="utf-8")
+    return process_center(path, tmp_path / "landing", run_id="doc", key="doc-key")
+
+
+def _row(result: Any, center_id: str, source_id: str) -> pd.Series:
+    pseudonym = pseudonymize(center_id, pd.Series([source_id]), "doc-key").iloc[0]
+    [row] = [row for _, row in result.patients.iterrows() if row["patient_id"] == pseudonym]
+    return row
+
+
+def _codes(result: Any) -> set[tuple[int, str | None, str]]:
+    frame = result.quarantine
+    return set(zip(frame["source_row"], frame["column"], frame["check_code"], strict=True))
+
+
+def test_every_shape_has_its_example() -> None:
+    assert set(SHAPES) == {"valencia", "graz", "oslo", "lund", "sevilla", "malaga"}
+
+
+def test_shape_redcap_id_on_one_event(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "valencia")
+    assert _row(result, "valencia", "H-20871")["vital_status"] == "dead"
+    assert len(result.patients) == 1
+    assert {(row, code) for row, _, code in _codes(result)} == {
+        (1, "duplicate-patient"), (5, "duplicate-patient")
+    }  # fmt: skip
+
+
+def test_shape_death_flag_ends_follow_up(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "graz")
+    dead = _row(result, "graz", "G-01")
+    assert (dead["death_date"], dead["last_contact_date"]) == (DAY("2020-09-03"),) * 2
+    alive = _row(result, "graz", "G-02")
+    assert alive["vital_status"] == "alive" and alive["last_contact_date"] == DAY("2022-07-11")
+    assert _codes(result) == {
+        (3, "last_contact_date", "missing-required"), (3, "death_date", "missing-required")
+    }  # fmt: skip
+
+
+def test_shape_visit_months(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "oslo")
+    first, second = _row(result, "oslo", "N-1"), _row(result, "oslo", "N-2")
+    assert (first["vital_status"], first["last_contact_date"]) == ("alive", DAY("2022-04-01"))
+    assert (second["vital_status"], second["death_date"]) == ("dead", DAY("2022-01-15"))
+    assert first["sex"] == "female" and result.quarantine.empty
+
+
+def test_shape_center_thresholds(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "lund")
+    assert result.center_thresholds == {
+        "reason": "2024 export: 4 patients entered twice, the center is merging them "
+        "(steering committee)",
+        "settings": {"quarantine": {"max_share": 0.3}},
+    }
+
+
+def test_shape_center_values_over_the_shared_vocabulary(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "sevilla")
+    sexes = {i: _row(result, "sevilla", i)["sex"] for i in ("S-1", "S-2", "S-3", "S-4")}
+    assert sexes == {"S-1": "female", "S-2": "male", "S-3": "female", "S-4": "male"}
+
+
+def test_birth_date_listed_in_identifiers_is_reported(tmp_path: Path) -> None:
+    text = (
+        SHAPES["graz"]
+        .replace("      age_at_surgery_years: alter\n", "      birth_date: geburtsdatum\n")
+        .replace(
+            "    patient_id: fallnr\n", "    patient_id: fallnr\n    identifiers: [geburtsdatum]\n"
+        )
+    )
+    path = tmp_path / "graz.yaml"
+    path.write_text(text, encoding="utf-8")
+    messages = [problem.message for problem in check_mapping_file(path)[1]]
+    assert messages == [
+        "source column `geburtsdatum` is listed in `identifiers`, which are dropped unread"
+    ]
+
+
+def test_shape_where_on_spss_numbers_and_accented_text(tmp_path: Path) -> None:
+    centers = tmp_path / "centers"
+    centers.mkdir()
+    path = centers / "malaga.yaml"
+    path.write_text(SHAPES["malaga"], encoding="utf-8")
+    assert check_mapping_file(path)[1] == []
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    frame = pd.DataFrame(
+        {
+            "nhc": ["M1", "M2", "M3", "M4", "M5"],
+            "grupo": [1.0, 2.0, 1.0, 1.0, 1.0],
+            "centro": ["Málaga", "Málaga", "malaga", "Malaga", "Málaga"],
+            "sexo": [1.0, 2.0, 1.0, 2.0, 2.0],
+            "edad": [60.0, 61.0, 62.0, 63.0, 64.0],
+            "tumor": [1.0, 2.0, 1.0, 2.0, 2.0],
+            "fecha_cirugia": [date(2020, 1, 1)] * 5,
+            "fecha_muerte": [None] * 5,
+            "fecha_contacto": [date(2021, 1, 1)] * 5,
+        }
+    )
+    pyreadstat.write_sav(frame, str(landing / "malaga_2026-11.sav"))
+    result = process_center(path, landing, run_id="doc", key="doc-key")
+    kept = {_row(result, "malaga", i)["age_at_surgery_years"] for i in ("M1", "M5")}
+    assert kept == {60.0, 64.0} and len(result.patients) == 2 and result.quarantine.empty

@@ -68,12 +68,17 @@ def test_shorthands_expand() -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [{"source": "a", "constant": 1}, {}, {"source": "a", "values": {}, "vocabulary": "v"}],
-    ids=["two-origins", "no-origin", "values-and-vocabulary"],
+    [{"source": "a", "constant": 1}, {}, {"checkbox": "a", "constant": 1}],
+    ids=["two-origins", "no-origin", "checkbox-and-constant"],
 )
-def test_a_column_spec_needs_exactly_one_origin_and_one_map(spec: dict[str, object]) -> None:
+def test_a_column_spec_needs_exactly_one_origin(spec: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         ColumnMap.model_validate(spec)
+
+
+def test_values_beside_a_vocabulary_are_the_center_s_own_entries() -> None:
+    spec = ColumnMap.model_validate({"source": "a", "values": {"M": "female"}, "vocabulary": "sex"})
+    assert (spec.values, spec.vocabulary) == ({"M": "female"}, "sex")
 
 
 def test_yaml_tags_are_never_constructed(tmp_path: Path) -> None:
