@@ -38,12 +38,22 @@ def _file_context(data_root: Path) -> Any:
     return context
 
 
+def gx_run_name(run_id: str | None) -> str | None:
+    """The name under which a run's validations are listed in the Data Docs."""
+    return None if run_id is None else f"run {run_id}"
+
+
 def build_data_docs(
     data_root: Path, results: Iterable[GateResult], *, run_id: str | None = None
 ) -> Path:
     """Store the gate's validations in the data root's GX project and rebuild the Data Docs.
 
     Returns the site's `index.html`. Earlier runs' validations stay listed in the site.
+
+    Notes:
+        GX's page renderer parses the run name as a date: a run id whose random suffix is
+        four digits (`-3572`) reads as a time-zone offset beyond 24 h, and the page then
+        fails to render. The run name is therefore `run <run_id>`, which never parses.
     """
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -52,7 +62,7 @@ def build_data_docs(
     )
 
     context = _file_context(data_root)
-    run = RunIdentifier(run_name=run_id, run_time=dt.datetime.now(dt.UTC))
+    run = RunIdentifier(run_name=gx_run_name(run_id), run_time=dt.datetime.now(dt.UTC))
     for gate in results:
         validation = gate.gx_validation()
         if validation is None:

@@ -86,11 +86,19 @@ def test_bad_config_is_a_config_error(tmp_path: Path, text: str) -> None:
         load_quality_config(path)
 
 
-def test_build_data_docs_writes_an_index(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "run_id",
+    ["20261126T020000Z-3f2a", "20261126T020000Z-3572", "20261126T020000Z-1200"],
+    ids=["hex-suffix", "digits-beyond-a-day", "digits-like-an-offset"],
+)
+def test_build_data_docs_writes_an_index_and_a_page(tmp_path: Path, run_id: str) -> None:
     gates = [run_quality_gate(center(patients(12)), patients(30), CONFIG)]
-    index = build_data_docs(tmp_path, gates, run_id="20261126T020000Z-3f2a")
+    index = build_data_docs(tmp_path, gates, run_id=run_id)
     assert index == tmp_path / "reports" / "data_docs" / "index.html"
     assert "patients.boston" in index.read_text(encoding="utf-8")
+    pages = list((index.parent / "validations").rglob("*.html"))
+    assert len(pages) == 1
+    assert run_id in pages[0].read_text(encoding="utf-8")
     assert not (tmp_path / "harmonized").exists()
 
 
