@@ -74,7 +74,7 @@ def _risk_frame(risk: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(name: str, value: float) -> float:
-    return float(value) if name in FLOAT_SUMS else int(round(value))
+    return float(value) if name in FLOAT_SUMS else round(float(value))
 
 
 def split(
