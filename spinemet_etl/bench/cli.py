@@ -21,6 +21,8 @@ TABLE_KEYS = (
     ("noop_s", "s"),
     ("noop_ratio", "x"),
     ("report_s", "s"),
+    ("summarize_s", "s"),
+    ("pool_s", "s"),
     ("peak_rss_mb", "MB"),
 )
 

@@ -116,6 +116,11 @@ def _timed_steps(
         )
     timings["noop"] = steps.pipeline("noop", landing, sets["all"], data)
     timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
+    outbox = scratch / "outbox"
+    summaries = [sys.executable, "-m", "spinemet_etl.bench.summaries", str(data), str(outbox)]
+    timings["summarize"] = steps.run("summarize", summaries)
+    pool = _spinemet("pool", "--summaries", str(outbox), "--data", str(scratch / "pooled"))
+    timings["pool"] = steps.run("pool", pool, (0, RUN_NEEDS_ATTENTION))
     return timings
 
 
@@ -153,6 +158,8 @@ def results_record(
     empty: Timing,
     noop: Timing,
     report: Timing,
+    summarize: Timing,
+    pool: Timing,
     rows: int,
     config: BenchConfig,
 ) -> dict[str, Any]:
@@ -162,7 +169,8 @@ def results_record(
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
     noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
-    `shared` (quick mode).
+    `shared` (quick mode). `summarize_s` is every center summarized in one process (the
+    hospitals' side, docs/federated.md), `pool_s` `spinemet pool` on those summaries.
     """
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -179,6 +187,8 @@ def results_record(
         "empty_flow_s": _seconds(empty),
         "noop_s": _seconds(noop),
         "report_s": _seconds(report),
+        "summarize_s": _seconds(summarize),
+        "pool_s": _seconds(pool),
         "peak_rss_mb": round(ingest.peak_rss_mb, 1),
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),

@@ -6,6 +6,7 @@ equivalence, mixed-mode, privacy and bad-summary tests.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,3 +124,38 @@ def test_pooling_reads_only_the_summary_folders(consortium: dict[str, Any]) -> N
     centers = load_centers(consortium["root"] / "outbox")
     assert [c.status for c in centers] == ["used"] * 6
     assert {c.center_id for c in centers} == set(consortium["centers"])
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "federated.md"
+
+
+def test_the_docs_protocol_runs(
+    consortium: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/federated.md's first example, as written (the outbox copied to the inbox)."""
+    from typer.testing import CliRunner
+
+    from spinemet_etl.cli import app
+
+    block = DOC.read_text(encoding="utf-8").split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line)[1:] for line in block.splitlines() if line.startswith("spinemet")]
+    (tmp_path / "data").symlink_to(consortium["root"] / "data")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    summarize_line, *coordinator = commands
+    assert runner.invoke(app, summarize_line).exit_code == 0
+    shutil.copytree(tmp_path / "outbox", tmp_path / "inbox")
+    for command in coordinator:
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "coordinator" / "reports" / "report.html").is_file()
+    assert "bologna: used" in result.output
+
+
+def test_every_summary_key_is_documented() -> None:
+    from spinemet_etl.endpoints.sums import SUM_COLUMNS
+
+    text = DOC.read_text(encoding="utf-8")
+    documented = [name for name in SUM_COLUMNS if f"`{name}`" in text]
+    proportions = [name for name in SUM_COLUMNS if name.endswith(("_numerator", "_denominator"))]
+    assert sorted(documented + proportions) == sorted(SUM_COLUMNS)
