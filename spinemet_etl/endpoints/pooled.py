@@ -92,12 +92,8 @@ def cox_endpoints(stats: Statistics) -> list[Endpoint]:
     if 0 not in levels or len(levels) < 2:
         reason = f"{COX}; not computed: no deaths in palliative or in every other procedure"
         return [_single(groups, code, reason) for code in codes]
-    recode = np.full(len(PROCEDURES), -1, dtype=np.int64)
-    recode[levels] = np.arange(len(levels))
-    risk = stats.risk.assign(level=recode[stats.risk["procedure"].to_numpy()])
-    kept = Statistics(stats.scopes, stats.sums, risk[risk["level"] >= 0], stats.time_unit)
     try:
-        result = cox_from_table(_os_table(kept, "level", len(levels), "center"), len(levels))
+        result = cox_from_table(_levels_table(stats, levels), len(levels))
     except np.linalg.LinAlgError:
         reason = f"{COX}; not estimable: no procedure contrast within any center"
         return [_single(groups, code, reason) for code in codes]
@@ -111,19 +107,21 @@ def cox_endpoints(stats: Statistics) -> list[Endpoint]:
             endpoints.append(_single(groups, code, f"{COX}; not estimable: no deaths or no fit"))
             continue
         k = levels.index(level) - 1
-        endpoints.append(
-            _single(
-                groups,
-                code,
-                method,
-                estimate=result.hazard_ratio[k],
-                se=result.se[k],
-                ci_lower=result.lower[k],
-                ci_upper=result.upper[k],
-                p_value=result.p_value[k],
-            )
-        )
+        values = {
+            "estimate": result.hazard_ratio[k], "se": result.se[k], "ci_lower": result.lower[k],
+            "ci_upper": result.upper[k], "p_value": result.p_value[k],
+        }  # fmt: skip
+        endpoints.append(_single(groups, code, method, **values))
     return endpoints
+
+
+def _levels_table(stats: Statistics, levels: list[int]) -> RiskTable:
+    """The OS risk table by center of the procedures in `levels` (recoded 0..k-1), only."""
+    recode = np.full(len(PROCEDURES), -1, dtype=np.int64)
+    recode[levels] = np.arange(len(levels))
+    risk = stats.risk.assign(level=recode[stats.risk["procedure"].to_numpy()])
+    kept = Statistics(stats.scopes, stats.sums, risk[risk["level"] >= 0], stats.time_unit)
+    return _os_table(kept, "level", len(levels), "center")
 
 
 def random_effects_endpoints(

@@ -77,11 +77,8 @@ def survival_endpoints(stats: Statistics) -> list[Endpoint]:
     """
     reverse = median_survival(curves(stats, 0, "censored", ("events", "competing")))
     os_curves = curves(stats, 0, "events", ("competing", "censored"))
-    followup = _from_values(
-        "followup_median_months",
-        _coarse(stats, f"reverse {KM}; median ci=Brookmeyer-Crowley"),
-        reverse,
-    )
+    followup_method = _coarse(stats, f"reverse {KM}; median ci=Brookmeyer-Crowley")
+    followup = _from_values("followup_median_months", followup_method, reverse)
     followup.se = None
     endpoints = [
         followup,

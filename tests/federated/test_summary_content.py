@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import polars
 import pyarrow.parquet as pq
 
 from tests.endpoints.conftest import build_patients
@@ -43,10 +45,15 @@ def _stratum(**values: float) -> dict[str, float]:
 
 
 def _summary(tmp_path: Path, short: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """summary.json, and risk_sets.parquet as pyarrow reads it (DuckDB and Polars agree)."""
     write_summaries(build_patients(short), tmp_path)
     (folder,) = tmp_path.glob("*/*")
     document = json.loads((folder / "summary.json").read_text())
-    return document, pq.read_table(folder / "risk_sets.parquet").to_pandas()
+    path = folder / "risk_sets.parquet"
+    risk = pq.read_table(path).to_pandas()
+    assert duckdb.sql(f"select * from '{path}'").df().equals(risk)
+    assert polars.read_parquet(path).to_pandas().equals(risk)
+    return document, risk
 
 
 def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
