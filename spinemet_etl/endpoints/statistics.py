@@ -15,6 +15,7 @@ import pandas as pd
 from schemas.patients import DAYS_PER_MONTH
 from spinemet_etl.endpoints.sums import (
     UNIT_DAYS,
+    block_pairs,
     count_sums,
     plain_pooled_c,
     risk_sets,
@@ -82,12 +83,13 @@ def from_rows(
 ) -> Statistics:
     """The statistics of patient rows: every center summarized, then the pooled scope added."""
     groups = build_groups(patients["center_id"], patients["procedure"])
-    sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid))
+    pairs = block_pairs(patients, groups, 4 if plain_c else 2)
+    sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid, pairs))
     return Statistics(
         scopes=groups.scopes,
         sums=sums,
         risk=risk_sets(patients, groups, time_unit),
         time_unit=time_unit,
         pain_mcid=pain_mcid,
-        plain_c=plain_pooled_c(patients, groups) if plain_c else {},
+        plain_c=plain_pooled_c(pairs) if plain_c else {},
     )

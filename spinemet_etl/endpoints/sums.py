@@ -145,52 +145,63 @@ def _clinical(patients: pd.DataFrame, groups: Groups, pain_mcid: float) -> dict[
     return sums
 
 
-def _concordance(patients: pd.DataFrame, groups: Groups) -> dict[str, FloatArray]:
-    """Comparable pairs of each score within each center's groups (one block at a time)."""
+def block_pairs(
+    patients: pd.DataFrame, groups: Groups, n_blocks: int
+) -> dict[str, list[PairCounts]]:
+    """Per score, the comparable pairs of the first `n_blocks` kinds of membership.
+
+    Blocks 0 and 1 are within centers (the summaries' counts), 2 and 3 the pooled
+    scope over all patients (the plain pooled C); patients are sorted by time once.
+    """
     time = patients["os_months"].to_numpy(dtype=np.float64)
     event = patients["os_event"].to_numpy(dtype=bool)
-    sums: dict[str, FloatArray] = {}
-    for name, column, reverse in SCORES:
-        score = patients[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        parts = []
-        for block, order in zip(
-            groups.membership_blocks()[:2], groups.block_orders(time, event), strict=False
-        ):
-            parts.append(
+    scores = {
+        name: (patients[column].to_numpy(dtype=np.float64, na_value=np.nan), reverse)
+        for name, column, reverse in SCORES
+    }
+    pairs: dict[str, list[PairCounts]] = {name: [] for name in scores}
+    blocks = groups.membership_blocks()[:n_blocks]
+    for block, order in zip(blocks, groups.block_orders(time, event), strict=False):
+        for name, (score, reverse) in scores.items():
+            pairs[name].append(
                 harrell_c(block, time, event, score, groups.n_groups, reverse=reverse, order=order)
             )
-        pairs = add_pair_counts(parts)
-        sums[f"{name}_n"] = center_count(groups, ~np.isnan(score))
+    return pairs
+
+
+def _concordance(
+    patients: pd.DataFrame, groups: Groups, pairs: dict[str, list[PairCounts]]
+) -> dict[str, FloatArray]:
+    """Patients with each score and its comparable pairs within each center's groups."""
+    sums: dict[str, FloatArray] = {}
+    for name, column, _ in SCORES:
+        within = add_pair_counts(pairs[name][:2])
+        scored = ~np.isnan(patients[column].to_numpy(dtype=np.float64, na_value=np.nan))
+        sums[f"{name}_n"] = center_count(groups, scored)
         for kind in PAIR_KINDS:
-            sums[f"{name}_{kind}"] = getattr(pairs, kind)
+            sums[f"{name}_{kind}"] = getattr(within, kind)
     return sums
 
 
-def count_sums(patients: pd.DataFrame, groups: Groups, pain_mcid: float) -> dict[str, FloatArray]:
-    """Every SUM_COLUMNS quantity per group, counted within centers (pooled rows are 0)."""
+def count_sums(
+    patients: pd.DataFrame, groups: Groups, pain_mcid: float, pairs: dict[str, list[PairCounts]]
+) -> dict[str, FloatArray]:
+    """Every SUM_COLUMNS quantity per group, counted within centers (pooled rows are 0).
+
+    `pairs` are `block_pairs` of at least the two within-center blocks.
+    """
     sums = {
         **_baseline(patients, groups),
         **_clinical(patients, groups, pain_mcid),
-        **_concordance(patients, groups),
+        **_concordance(patients, groups, pairs),
     }
     return {name: sums[name] for name in SUM_COLUMNS}
 
 
-def plain_pooled_c(patients: pd.DataFrame, groups: Groups) -> dict[str, PairCounts]:
-    """Per score, the pair counts of the pooled groups over all patients (pairs across centers)."""
-    time = patients["os_months"].to_numpy(dtype=np.float64)
-    event = patients["os_event"].to_numpy(dtype=bool)
-    blocks = groups.membership_blocks()[2:]
-    counts = {}
-    for name, column, reverse in SCORES:
-        score = patients[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        orders = list(groups.block_orders(time, event))[2:]
-        parts = [
-            harrell_c(block, time, event, score, groups.n_groups, reverse=reverse, order=order)
-            for block, order in zip(blocks, orders, strict=True)
-        ]
-        counts[name] = add_pair_counts(parts)
-    return counts
+def plain_pooled_c(pairs: dict[str, list[PairCounts]]) -> dict[str, PairCounts]:
+    """Per score, the pooled groups' pair counts over all patients (pairs across centers),
+    from `block_pairs` of all four blocks."""
+    return {name: add_pair_counts(parts[2:]) for name, parts in pairs.items()}
 
 
 def unit_time(days: np.ndarray, time_unit: str) -> np.ndarray:
