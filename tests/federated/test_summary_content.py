@@ -11,7 +11,11 @@ import numpy as np
 import pandas as pd
 import polars
 import pyarrow.parquet as pq
+import pytest
 
+from spinemet_etl.endpoints import endpoints_of
+from spinemet_etl.federated.pool import load_centers
+from spinemet_etl.federated.summary import merge
 from tests.endpoints.conftest import build_patients
 from tests.federated.conftest import write_summaries
 
@@ -128,3 +132,24 @@ def test_no_summary_table_has_a_row_per_patient(tmp_path: Path) -> None:
     assert risk_2[counts].equals(2 * risk[counts])
     assert list(document["strata"]) == list(document_2["strata"])
     assert document_2["strata"]["all"]["n"] == 2 * document["strata"]["all"]["n"] == 1200
+
+
+@pytest.mark.parametrize(
+    ("unit", "times"),
+    [("week", [2, 58, 2, 58, 15, 8]), ("month", [1, 14, 1, 14, 4, 2])],
+    ids=["week", "month"],
+)
+def test_a_coarser_time_unit_rounds_up_and_says_approximate(
+    unit: str, times: list[int], tmp_path: Path
+) -> None:
+    """Days 10, 400, 10, 400, 100 and 50 (the 3-patient center's rows) in whole weeks
+    (10/7 → 2, 400/7 → 58, 100/7 → 15, 50/7 → 8) or months of 30.4375 days, rounded up."""
+    write_summaries(build_patients(THREE), tmp_path, time_unit=unit)
+    centers = load_centers(tmp_path)
+    (summary,) = [c.summary for c in centers if c.summary]
+    assert summary.time_unit == unit
+    assert summary.risk_sets["time"].tolist() == times
+    endpoints = endpoints_of(merge([summary]))
+    methods = endpoints.drop_duplicates("endpoint").set_index("endpoint")["method"]
+    assert f"approximate: follow-up times coarsened to whole {unit}s" in methods["os_median_months"]
+    assert "approximate" not in methods["mortality_30d_pct"]
