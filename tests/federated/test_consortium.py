@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import shlex
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,6 +24,7 @@ from spinemet_etl.federated.report import local_centers, pool_report
 from spinemet_etl.federated.summarize import summarize
 from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.settings import load_settings
+from tests.endpoints.test_agreement_with_r import _write_canonical
 from tests.federated.conftest import assert_same_endpoints, pooled_c_rows
 from tests.reliability.helpers import CENTERS
 from tests.reliability.privacy_scan import date_forms, file_texts, leaks, write_marked_consortium
@@ -159,3 +162,23 @@ def test_every_summary_key_is_documented() -> None:
     documented = [name for name in SUM_COLUMNS if f"`{name}`" in text]
     proportions = [name for name in SUM_COLUMNS if name.endswith(("_numerator", "_denominator"))]
     assert sorted(documented + proportions) == sorted(SUM_COLUMNS)
+
+
+@pytest.mark.integration
+def test_the_demos_pooled_c_is_rs_center_stratified_c(
+    consortium: dict[str, Any], tmp_path: Path
+) -> None:
+    patients = read_patients(consortium["root"] / "data")
+    patients["center_id"] = patients["center_id"].astype(str)
+    _write_canonical(patients, tmp_path / "patients.csv")
+    script = Path(__file__).resolve().parents[1] / "r" / "stratified_concordance.R"
+    subprocess.run(
+        ["Rscript", str(script), str(tmp_path / "patients.csv"), str(tmp_path / "r.csv")],
+        check=True, timeout=120,
+    )  # fmt: skip
+    pooled = _pool(consortium["root"] / "outbox", tmp_path / "coordinator")
+    ours = pooled[pooled_c_rows(pooled)].merge(
+        pd.read_csv(tmp_path / "r.csv"), on=["stratum", "endpoint"], suffixes=("", "_r")
+    )
+    assert len(ours) == 8
+    assert np.allclose(ours["estimate"], ours["estimate_r"], rtol=1e-9, equal_nan=True)
