@@ -142,12 +142,21 @@ def report(
         int | None,
         typer.Option(help="Show per-center counts 1..K-1 as '<K' in report.html (0 = off)."),
     ] = None,
+    summaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also pool the center summaries under this folder (federated mode) with "
+            "the local partitions; see `spinemet pool`."
+        ),
+    ] = None,
 ) -> None:
     """Recompute reports/endpoints.parquet and reports/report.html from the harmonized data.
 
     Example: spinemet report --data data
     """
     settings = _settings(data=data, suppress_below=suppress_below)
+    if summaries is not None:
+        _pool(summaries, settings, max_age_days=45, with_local=True)
     from flows.entrypoints import run_report
 
     try:
@@ -302,6 +311,81 @@ def centers_draft(
         out.write_text(drafted.mapping_yaml, encoding="utf-8")
     todo = drafted.mapping_yaml.count("TODO") - drafted.mapping_yaml.count("`TODO`")
     typer.echo(f"draft {out or '(standard output)'}, profile {profile_file}: {todo} TODO", err=True)
+
+
+# Federated mode (docs/federated.md): summarize at a hospital, pool at the coordinator.
+TimeUnit = Annotated[
+    str,
+    typer.Option(
+        help="Unit of the risk-set times: day (exact pooled survival), or week / month "
+        "(coarser, and the pooled survival endpoints approximate)."
+    ),
+]
+
+
+@app.command()
+def summarize(
+    center: Annotated[str, typer.Option(help="The center to summarize (its slug).")],
+    data: Data = None,
+    out: Annotated[
+        Path, typer.Option(help="Outbox: the summary goes to OUT/<center>/<run_id>/.")
+    ] = Path("outbox"),
+    time_unit: TimeUnit = "day",
+) -> None:
+    """Write the center summary of one center's published partition (no patient row leaves).
+
+    Writes summary.json, risk_sets.parquet, summary.html (read it before sending) and
+    SHA256SUMS; send the whole folder to the coordinator.
+
+    Example: spinemet summarize --data data --center bologna --out outbox
+    """
+    settings = _settings(data=data)
+    from spinemet_etl.federated.summarize import summarize as write_summary
+
+    try:
+        folder = write_summary(settings.data_path, center, out, time_unit=time_unit)
+    except SpinemetError as error:
+        _fail(error)
+    typer.echo(f"wrote {folder}; read {folder / 'summary.html'} before sending the folder")
+
+
+def _pool(summaries: Path, settings: Settings, *, max_age_days: int, with_local: bool) -> NoReturn:
+    from datetime import UTC, datetime
+
+    from spinemet_etl.federated.report import pool_report
+    from spinemet_etl.manifest import new_run_id
+
+    if not summaries.is_dir():
+        _fail(ConfigError(f"--summaries {summaries} is not a folder; give the summaries' inbox"))
+    centers = pool_report(
+        summaries, settings.data_path, run_id=new_run_id(datetime.now(UTC)),
+        max_age_days=max_age_days, with_local=with_local, suppress_below=settings.suppress_below,
+    )  # fmt: skip
+    for center in centers:
+        line = f"{center.center_id}: {center.status}"
+        typer.echo(f"{line}; {center.problem}" if center.problem else line)
+    _exit_for("ok" if all(c.status in ("used", "local") for c in centers) else "attention")
+
+
+@app.command()
+def pool(
+    summaries: Annotated[
+        Path, typer.Option(help="Folder of center summaries: DIR/<center>/<run>/.")
+    ],
+    data: Data = None,
+    max_age_days: Annotated[
+        int, typer.Option(help="A summary older than this is used but marked stale.")
+    ] = 45,
+) -> None:
+    """Pool the center summaries into reports/endpoints.parquet, report.html, summaries.json.
+
+    Each center's newest summary is verified (checksums, format, version, center id);
+    a bad one makes that center `failed` with the reason, the others are pooled.
+
+    Example: spinemet pool --summaries inbox --data coordinator-data
+    """
+    settings = _settings(data=data)
+    _pool(summaries, settings, max_age_days=max_age_days, with_local=False)
 
 
 def main() -> None:

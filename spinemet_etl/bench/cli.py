@@ -22,6 +22,8 @@ TABLE_KEYS = (
     ("noop_ratio", "x"),
     ("report_s", "s"),
     ("preview_s", "s"),
+    ("summarize_s", "s"),
+    ("pool_s", "s"),
     ("peak_rss_mb", "MB"),
 )
 

@@ -144,6 +144,11 @@ def _timed_steps(
     timings["noop"] = steps.pipeline("noop", landing, sets["all"], data)
     timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
     timings["preview"] = time_preview(steps, scratch)
+    outbox = scratch / "outbox"
+    summaries = [sys.executable, "-m", "spinemet_etl.bench.summaries", str(data), str(outbox)]
+    timings["summarize"] = steps.run("summarize", summaries)
+    pool = _spinemet("pool", "--summaries", str(outbox), "--data", str(scratch / "pooled"))
+    timings["pool"] = steps.run("pool", pool, (0, RUN_NEEDS_ATTENTION))
     return timings
 
 
@@ -182,6 +187,8 @@ def results_record(
     noop: Timing,
     report: Timing,
     preview: Timing,
+    summarize: Timing,
+    pool: Timing,
     rows: int,
     config: BenchConfig,
 ) -> dict[str, Any]:
@@ -192,7 +199,9 @@ def results_record(
     noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
     `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
-    the demo's PREVIEW_CENTER at its demo size (whatever `patients` is).
+    the demo's PREVIEW_CENTER at its demo size (whatever `patients` is). `summarize_s` is
+    every center summarized in one process (the hospitals' side, docs/federated.md),
+    `pool_s` `spinemet pool` on those summaries.
     """
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -210,6 +219,8 @@ def results_record(
         "noop_s": _seconds(noop),
         "report_s": _seconds(report),
         "preview_s": _seconds(preview),
+        "summarize_s": _seconds(summarize),
+        "pool_s": _seconds(pool),
         "peak_rss_mb": round(ingest.peak_rss_mb, 1),
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),

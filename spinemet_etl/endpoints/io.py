@@ -106,7 +106,11 @@ def _center_column(centers: list[str], sizes: list[int]) -> pd.Series:
 
 
 def read_patients(
-    data_root: Path, *, validate: bool = True, columns: Sequence[str] | None = None
+    data_root: Path,
+    *,
+    validate: bool = True,
+    columns: Sequence[str] | None = None,
+    centers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """All centers' harmonized patients (`columns` of them, default all), `center_id` from the path.
 
@@ -122,10 +126,12 @@ def read_patients(
     categories, nullable integers and booleans Int16/Int64/boolean. Centers come in
     sorted order, rows in file order. Partitions are read one at a time, only the
     columns asked for, straight into preallocated arrays (no concatenation, no
-    whole-frame copy).
+    whole-frame copy). `centers`, when given, reads only those centers' partitions.
     """
     names = list(PatientsModel.to_schema().columns) if columns is None else list(columns)
     paths = sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
+    if centers is not None:
+        paths = [path for path in paths if path.parent.name.split("=", 1)[1] in set(centers)]
     footers = [pq.read_metadata(path) for path in paths]
     if validate:
         for path, footer in zip(paths, footers, strict=True):

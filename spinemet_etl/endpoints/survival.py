@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from spinemet_etl.endpoints.table import Endpoint, Groups
-from spinemet_etl.stats.concordance import PairCounts, add_pair_counts, harrell_c
-from spinemet_etl.stats.km import km_sorted
+from spinemet_etl.endpoints.statistics import Statistics
+from spinemet_etl.endpoints.sums import PAIR_KINDS, SCORES
+from spinemet_etl.endpoints.table import STRATA, Endpoint
+from spinemet_etl.stats.concordance import pair_counts
+from spinemet_etl.stats.km import GroupedKM, km_cells
 from spinemet_etl.stats.km_summary import (
     GroupValues,
     median_survival,
@@ -18,20 +19,37 @@ from spinemet_etl.stats.km_summary import (
 KM = "kaplan-meier; ci=log (R survival default)"
 MEDIAN = f"{KM}; median ci=Brookmeyer-Crowley; se=Collett"
 RATE_MONTHS = (6, 12, 24)
+STRATIFIED_C = "pairs within centers only (R concordance(... + strata(center_id)))"
 
 
-def _sorted_memberships(
-    groups: Groups, time: np.ndarray, event: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group, time and event of every membership, sorted by (group, time, events first).
+def curves(stats: Statistics, outcome: int, event: str, censored: tuple[str, ...]) -> GroupedKM:
+    """Kaplan–Meier curves of every group from the risk sets of one outcome.
 
-    Gathered straight from the per-patient columns (patient = membership mod n), the
-    order array reused in place for the patients: no 4n-long copy in membership order.
+    `event` names the risk-set column counted as the event, `censored` those counted as
+    censorings (the reverse KM of follow-up swaps them). Each center cell feeds four
+    groups: (center, all), (center, procedure), (ALL, all), (ALL, procedure).
     """
-    order = groups.member_order(time, event)
-    group = groups.member_group[order]
-    patient = np.remainder(order, groups.center.size, out=order)
-    return group, time[patient], event[patient]
+    risk = stats.risk[stats.risk["outcome"] == outcome]
+    width, pooled = len(STRATA), len(stats.scopes) - 1
+    center = risk["center"].to_numpy() * width
+    step = risk["procedure"].to_numpy() + 1
+    group = np.concatenate(
+        [center, center + step, np.full(center.size, pooled * width), pooled * width + step]
+    )
+    time = np.tile(risk["time"].to_numpy(), 4)
+    events = np.tile(risk[event].to_numpy(), 4)
+    total = np.tile(risk[event].to_numpy() + risk[list(censored)].sum(axis=1).to_numpy(), 4)
+    order = np.lexsort((time, group))
+    group, time, events, total = group[order], time[order], events[order], total[order]
+    new = np.ones(group.size, dtype=bool)
+    new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
+    first = np.flatnonzero(new)
+    n_event = np.add.reduceat(events, first) if first.size else events[:0]
+    n_total = np.add.reduceat(total, first) if first.size else total[:0]
+    layout = stats.layout
+    return km_cells(
+        group[first].astype(np.int64), stats.months(time[first]), n_event, n_total, layout.n_groups
+    )
 
 
 def _from_values(code: str, method: str, values: GroupValues, scale: float = 1.0) -> Endpoint:
@@ -41,7 +59,14 @@ def _from_values(code: str, method: str, values: GroupValues, scale: float = 1.0
     )  # fmt: skip
 
 
-def survival_endpoints(patients: pd.DataFrame, groups: Groups) -> list[Endpoint]:
+def _coarse(stats: Statistics, method: str) -> str:
+    """`method`, with the time coarsening said when the risk sets are not in days."""
+    if stats.time_unit == "day":
+        return method
+    return f"{method}; approximate: follow-up times coarsened to whole {stats.time_unit}s"
+
+
+def survival_endpoints(stats: Statistics) -> list[Endpoint]:
     """Follow-up median, OS median / restricted mean / rates, and the 12-month LC rate.
 
     Notes:
@@ -50,70 +75,57 @@ def survival_endpoints(patients: pd.DataFrame, groups: Groups) -> list[Endpoint]
         OS; its SE is left null (Collett's SE is defined for the OS median). Rates are
         percentages and null beyond the group's largest observed time.
     """
-    os_event = patients["os_event"].to_numpy(dtype=bool)
-    os_time = patients["os_months"].to_numpy(dtype=np.float64)
-    group, time, event = _sorted_memberships(groups, os_time, os_event)
-    reverse = median_survival(km_sorted(group, time, ~event, groups.n_groups))
-    os_curves = km_sorted(group, time, event, groups.n_groups)
-    del group, time, event
-    followup = _from_values(
-        "followup_median_months", f"reverse {KM}; median ci=Brookmeyer-Crowley", reverse
-    )
+    reverse = median_survival(curves(stats, 0, "censored", ("events", "competing")))
+    os_curves = curves(stats, 0, "events", ("competing", "censored"))
+    followup_method = _coarse(stats, f"reverse {KM}; median ci=Brookmeyer-Crowley")
+    followup = _from_values("followup_median_months", followup_method, reverse)
     followup.se = None
     endpoints = [
         followup,
-        _from_values("os_median_months", MEDIAN, median_survival(os_curves)),
+        _from_values("os_median_months", _coarse(stats, MEDIAN), median_survival(os_curves)),
         _from_values(
             "os_mean_months",
-            "restricted mean survival to the largest observed time (R rmean='individual')",
+            _coarse(
+                stats,
+                "restricted mean survival to the largest observed time (R rmean='individual')",
+            ),
             restricted_mean(os_curves),
         ),
     ]
     for months in RATE_MONTHS:
         rate = survival_at(os_curves, months)
-        endpoints.append(_from_values(f"os_rate_{months}m", f"{KM}; percent", rate, 100.0))
-    lc_time = patients["lc_months"].to_numpy(dtype=np.float64)
-    lc_event = patients["lc_event"].to_numpy(dtype=bool)
-    lc_curves = km_sorted(*_sorted_memberships(groups, lc_time, lc_event), groups.n_groups)
+        endpoints.append(
+            _from_values(f"os_rate_{months}m", _coarse(stats, f"{KM}; percent"), rate, 100.0)
+        )
+    lc_curves = curves(stats, 1, "events", ("competing", "censored"))
     endpoints.append(
-        _from_values("lc_rate_12m", f"{KM}; percent", survival_at(lc_curves, 12), 100.0)
+        _from_values(
+            "lc_rate_12m", _coarse(stats, f"{KM}; percent"), survival_at(lc_curves, 12), 100.0
+        )
     )
     return endpoints
 
 
-def concordance_endpoints(patients: pd.DataFrame, groups: Groups) -> list[Endpoint]:
+def concordance_endpoints(stats: Statistics) -> list[Endpoint]:
     """Harrell's C of the Tokuhashi (higher = better) and Tomita (reversed) scores against OS.
 
     Notes:
-        `n` counts the patients with the score; the C is null without a comparable pair.
-        No SE: R's infinitesimal-jackknife variance is not reproduced here. Counted one
-        kind of membership at a time (n rows, not 4n: a quarter of the memory); the
-        pair counts are integers, so adding them gives the same C bit for bit.
+        `n` counts the patients with the score; the C is null without a comparable pair;
+        no SE. A center's C counts its own pairs. The pooled scope's C counts every pair
+        of patients when the rows are at hand (`stats.plain_c`); from summaries it can
+        count only pairs within a center (R's `+ strata(center_id)`), and `method` says so.
     """
-    time = patients["os_months"].to_numpy(dtype=np.float64)
-    event = patients["os_event"].to_numpy(dtype=bool)
-    scores = (
-        ("tokuhashi_cindex", "tokuhashi_revised", False),
-        ("tomita_cindex", "tomita", True),
-    )
-    values = [
-        patients[column].to_numpy(dtype=np.float64, na_value=np.nan) for _, column, _ in scores
-    ]
-    counts: list[list[PairCounts]] = [[] for _ in scores]
-    for block, order in zip(
-        groups.membership_blocks(), groups.block_orders(time, event), strict=True
-    ):
-        for index, (_, _, reverse) in enumerate(scores):
-            counts[index].append(
-                harrell_c(
-                    block, time, event, values[index], groups.n_groups, reverse=reverse, order=order
-                )
-            )
+    pooled = np.arange(stats.layout.n_groups) // len(STRATA) == len(stats.scopes) - 1
     endpoints = []
-    for (code, _, reverse), score, parts in zip(scores, values, counts, strict=True):
-        pairs = add_pair_counts(parts)
+    for name, _, reverse in SCORES:
+        counts = [stats.sums[f"{name}_{kind}"] for kind in PAIR_KINDS]
+        c_index = pair_counts(*counts).c_index
         orientation = "reverse=TRUE" if reverse else "reverse=FALSE"
         method = f"Harrell's C (R concordance, {orientation}); tied scores count 1/2"
-        n_scored = groups.count(~np.isnan(score))
-        endpoints.append(Endpoint(code, method, estimate=pairs.c_index, n=n_scored))
+        if name in stats.plain_c:
+            c_index = np.where(pooled, stats.plain_c[name].c_index, c_index)
+        else:
+            method = f"{method}; pooled: {STRATIFIED_C}"
+        n_scored = stats.sums[f"{name}_n"]
+        endpoints.append(Endpoint(f"{name}_cindex", method, estimate=c_index, n=n_scored))
     return endpoints

@@ -8,7 +8,7 @@ import numpy as np
 
 from spinemet_etl.stats.grouping import FloatArray
 from spinemet_etl.stats.km import Z_95
-from spinemet_etl.stats.logrank import risk_table
+from spinemet_etl.stats.logrank import RiskTable, risk_table
 
 MAX_ITERATIONS = 30
 TOLERANCE = 1e-10
@@ -75,8 +75,6 @@ def cox_categorical(
         patients and deaths: the caller drops the ones that do not (R would return NA,
         or a diverging β with a warning).
     """
-    from scipy.special import ndtr  # = scipy.stats.norm.cdf, without scipy.stats' imports
-
     table = risk_table(
         np.asarray(time, dtype=np.float64),
         np.asarray(event, dtype=bool),
@@ -84,6 +82,18 @@ def cox_categorical(
         n_levels,
         np.asarray(strata, dtype=np.int64),
     )
+    return cox_from_table(table, n_levels)
+
+
+def cox_from_table(table: RiskTable, n_levels: int) -> CoxResult:
+    """`cox_categorical` of a risk table: at risk and deaths per (stratum, event time) × level.
+
+    Efron's correction needs, at each tied time, the summed risk score of the deaths,
+    Σ_level d_level · exp(β_level): the table holds exactly that, so counts per (stratum,
+    level, time) give the same fit as the patient rows.
+    """
+    from scipy.special import ndtr  # = scipy.stats.norm.cdf, without scipy.stats' imports
+
     terms = _efron_terms(table.at_risk, table.deaths)
     coef = np.zeros(n_levels - 1)
     loglik, score, information = _loglik(terms, coef)

@@ -102,10 +102,25 @@ def km_grouped(
 
 def km_sorted(g: np.ndarray, t: FloatArray, e: BoolArray, n_groups: int) -> GroupedKM:
     """`km_grouped` of rows already sorted by (group, time, events first)."""
-    cell_group, cell_time, first, n_event, n_total = _cells(g, t, e)
-    row_starts = segment_starts(g, n_groups)
-    n_risk = row_starts[cell_group + 1] - first
+    cell_group, cell_time, _, n_event, n_total = _cells(g, t, e)
+    return km_cells(cell_group, cell_time, n_event, n_total, n_groups)
+
+
+def km_cells(
+    cell_group: IntArray, cell_time: FloatArray, n_event: IntArray, n_total: IntArray, n_groups: int
+) -> GroupedKM:
+    """Kaplan–Meier curves from counts: one cell per (group, distinct time), sorted by both.
+
+    `n_event` and `n_total` are each cell's events and patients (events + censorings); the
+    number at risk is the group's patients at or after the cell's time. Rows give the same
+    cells with `km_sorted`, so both paths are one estimator (`km_grouped`'s conventions).
+    """
     starts = segment_starts(cell_group, n_groups)
+    n_total = np.asarray(n_total, dtype=np.int64)
+    n_event = np.asarray(n_event, dtype=np.int64)
+    after = np.cumsum(n_total[::-1])[::-1]
+    following = np.append(after, 0)[starts[1:]]
+    n_risk = after - following[cell_group]
     dies_out = n_event == n_risk
     survivors = np.where(dies_out, 1, n_risk - n_event)
     log_factor = np.where(dies_out, 0.0, np.log(survivors / n_risk))

@@ -28,33 +28,45 @@ class LogrankResult:
     expected: FloatArray
 
 
-def _keys_by_group(key: IntArray, group: IntArray, n_groups: int) -> list[IntArray]:
-    """Each group's keys, sorted, from one sort of (group, key)."""
-    order = np.argsort(group * (int(key.max(initial=0)) + 1) + key)
-    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
-    sorted_keys = key[order]
-    return [sorted_keys[bounds[level] : bounds[level + 1]] for level in range(n_groups)]
-
-
 def risk_table(
     time: FloatArray, event: BoolArray, group: IntArray, n_groups: int, strata: IntArray
 ) -> RiskTable:
     """Numbers at risk (time ≥ t) and deaths per group at every event time of every stratum."""
-    time_rank = np.unique(time, return_inverse=True)[1].astype(np.int64)
+    ones = np.ones(time.size, dtype=np.int64)
+    return risk_table_cells(time, event.astype(np.int64), ones, group, n_groups, strata)
+
+
+def risk_table_cells(
+    time: FloatArray,
+    deaths: IntArray,
+    total: IntArray,
+    group: IntArray,
+    n_groups: int,
+    strata: IntArray,
+) -> RiskTable:
+    """`risk_table` from counts: each cell has `total` patients, `deaths` of them died at `time`.
+
+    Cells may repeat a (stratum, group, time); patients are counted, never rows, so a
+    cell of k patients gives the same table as k rows of one patient.
+    """
+    time_rank = np.unique(time, return_inverse=True)[1].astype(np.int64).reshape(-1)
     n_times = int(time_rank.max()) + 1 if time.size else 1
     key = strata.astype(np.int64) * n_times + time_rank
-    cell_keys = np.unique(key[event])
+    cell_keys = np.unique(key[deaths > 0])
     cell_end = (cell_keys // n_times + 1) * n_times
     at_risk = np.zeros((cell_keys.size, n_groups))
-    deaths = np.zeros((cell_keys.size, n_groups))
-    everyone = _keys_by_group(key, group, n_groups)
-    dead = _keys_by_group(key[event], group[event], n_groups)
+    dead = np.zeros((cell_keys.size, n_groups))
+    order = np.lexsort((key, group))
+    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
     for level in range(n_groups):
-        keys, dead_keys = everyone[level], dead[level]
-        at_risk[:, level] = np.searchsorted(keys, cell_end) - np.searchsorted(keys, cell_keys)
-        right = np.searchsorted(dead_keys, cell_keys, side="right")
-        deaths[:, level] = right - np.searchsorted(dead_keys, cell_keys)
-    return RiskTable(at_risk=at_risk, deaths=deaths)
+        rows = order[bounds[level] : bounds[level + 1]]
+        keys = key[rows]
+        patients = np.concatenate([[0], np.cumsum(total[rows])])
+        died = np.concatenate([[0], np.cumsum(deaths[rows])])
+        first = np.searchsorted(keys, cell_keys)
+        at_risk[:, level] = patients[np.searchsorted(keys, cell_end)] - patients[first]
+        dead[:, level] = died[np.searchsorted(keys, cell_keys, side="right")] - died[first]
+    return RiskTable(at_risk=at_risk, deaths=dead)
 
 
 def logrank_test(
@@ -77,7 +89,11 @@ def logrank_test(
     events = np.asarray(event, dtype=bool)
     codes = np.asarray(group, dtype=np.int64)
     strata_codes = np.zeros(times.size, np.int64) if strata is None else np.asarray(strata)
-    table = risk_table(times, events, codes, n_groups, strata_codes)
+    return logrank_from_table(risk_table(times, events, codes, n_groups, strata_codes))
+
+
+def logrank_from_table(table: RiskTable) -> LogrankResult:
+    """`logrank_test` of a risk table (at-risk and deaths per stratum × event time × group)."""
     n = table.at_risk.sum(axis=1)
     d = table.deaths.sum(axis=1)
     observed = table.deaths.sum(axis=0)

@@ -21,7 +21,8 @@ from spinemet_etl.synth.consortium import CenterPlan
 RESULT_KEYS = {
     "date", "package_version", "machine", "patients", "centers", "prefect_server", "rows",
     "baseline_s", "ingest_s", "ingest_excel_s", "ingest_spss_s", "empty_flow_s",
-    "noop_s", "report_s", "preview_s", "peak_rss_mb", "ingest_ratio", "noop_ratio",
+    "noop_s", "report_s", "preview_s", "summarize_s", "pool_s", "peak_rss_mb", "ingest_ratio",
+    "noop_ratio",
 }  # fmt: skip
 MACHINE_KEYS = {"cores", "memory_gib", "cpu_model", "python", "os"}
 
@@ -119,7 +120,7 @@ def test_results_record_ratios() -> None:
     record = results_record(
         baseline=_timing(2.0), ingest=_timing(7.0), excel=_timing(1.0), spss=_timing(1.0),
         empty=_timing(4.0), noop=_timing(5.0), report=_timing(3.0), preview=_timing(1.5),
-        rows=10, config=config,
+        rows=10, config=config, summarize=_timing(1.0), pool=_timing(0.5),
     )  # fmt: skip
     assert set(record) == RESULT_KEYS
     assert record["ingest_ratio"] == 3.5
@@ -133,7 +134,7 @@ def test_format_table_has_a_line_per_key() -> None:
     record = results_record(
         baseline=_timing(1.0), ingest=_timing(2.0), excel=_timing(1.0), spss=_timing(1.0),
         empty=_timing(1.0), noop=_timing(1.0), report=_timing(1.0), preview=_timing(1.0),
-        rows=10, config=config,
+        rows=10, config=config, summarize=_timing(1.0), pool=_timing(1.0),
     )  # fmt: skip
     table = format_table([record]).splitlines()
     assert "1,000 patients" in table[0]

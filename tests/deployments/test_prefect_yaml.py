@@ -28,7 +28,7 @@ def test_nightly_runs_at_two_in_rome_on_the_process_pool() -> None:
     assert {d["work_pool"]["name"] for d in deployments().values()} == {"spinemet-process"}
 
 
-@pytest.mark.parametrize("name", ["nightly", "backfill", "report"])
+@pytest.mark.parametrize("name", ["nightly", "backfill", "report", "center", "pool"])
 def test_entrypoint_is_a_flow_taking_the_parameters(name: str) -> None:
     deployment = deployments()[name]
     path, attribute = deployment["entrypoint"].split(":")

@@ -1,0 +1,100 @@
+"""Pooling center summaries gives the endpoint table of the patient rows (federated.md).
+
+Counts exactly and estimates to 1e-9 relative, on R's lung and veteran cohorts with the
+edge cases and on a 50-center synthetic consortium; the pooled C-indices, the one stated
+exception, agree with R's `concordance(Surv ~ score + strata(center_id))`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spinemet_etl.endpoints import compute_endpoints
+from tests.endpoints.conftest import build_patients
+from tests.endpoints.test_agreement_with_r import _lung, _odd_cohorts, _veteran, _write_canonical
+from tests.federated.conftest import (
+    C_INDICES,
+    assert_same_endpoints,
+    pooled_c_rows,
+    pooled_from_folders,
+)
+
+R_DIR = Path(__file__).resolve().parents[1] / "r"
+
+
+def _rscript(script: str, *args: Path) -> None:
+    subprocess.run(["Rscript", str(R_DIR / script), *map(str, args)], check=True, timeout=120)
+
+
+def _fifty_centers(seed: int = 50) -> pd.DataFrame:
+    """50 centers of 3 to 14 patients: ties of days, every procedure, scores with gaps."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(3, 15, size=50)
+    n = int(sizes.sum())
+    days = rng.integers(0, 40, n) * 15
+    return pd.DataFrame({
+        "center_id": np.repeat([f"c{i:02d}" for i in range(50)], sizes),
+        "procedure": rng.choice(["palliative", "curettage", "en_bloc"], n, p=[0.5, 0.3, 0.2]),
+        "days": days,
+        "dead": rng.random(n) < 0.6,
+        "sex": rng.choice(["male", "female"], n),
+        "age": np.round(rng.normal(62, 11, n), 1),
+        "vas_pre": rng.integers(0, 11, n).astype(float),
+        "vas_post": rng.integers(0, 11, n).astype(float),
+        "local_recurrence": pd.array(rng.random(n) < 0.2, dtype="boolean"),
+        "lr_days": np.floor(days * rng.random(n)),
+        "tokuhashi": pd.Series(rng.integers(0, 16, n), dtype="Int16").mask(rng.random(n) < 0.1),
+        "tomita": pd.array(rng.integers(2, 11, n), dtype="Int16"),
+        "anesthetic_risk": rng.choice(["high", "low"], n),
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def r_datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("r_datasets")
+    _rscript("export_datasets.R", folder)
+    return {name: pd.read_csv(folder / f"{name}.csv") for name in ("lung", "veteran")}
+
+
+COHORTS = ["lung", "veteran_and_odd", "fifty_centers"]
+
+
+@pytest.fixture(scope="module", params=COHORTS)
+def cohort(request: pytest.FixtureRequest, r_datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    if request.param == "lung":
+        return build_patients(_lung(r_datasets["lung"]))
+    if request.param == "veteran_and_odd":
+        short = pd.concat([_veteran(r_datasets["veteran"]), _odd_cohorts()], ignore_index=True)
+        return build_patients(short)
+    return build_patients(_fifty_centers())
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_pooled_summaries_equal_the_central_table(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    central = compute_endpoints(cohort)
+    pooled = pooled_from_folders(cohort, tmp_path / "outbox")
+    assert_same_endpoints(central, pooled)
+    assert central["estimate"].notna().sum() > 300
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_pooled_c_is_rs_center_stratified_c(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    pooled = pooled_from_folders(cohort, tmp_path / "outbox")
+    _write_canonical(cohort, tmp_path / "patients.csv")
+    _rscript("stratified_concordance.R", tmp_path / "patients.csv", tmp_path / "r.csv")
+    r_rows = pd.read_csv(tmp_path / "r.csv")
+    ours = pooled[pooled_c_rows(pooled)].merge(
+        r_rows, on=["stratum", "endpoint"], suffixes=("", "_r")
+    )
+    assert len(ours) == 2 * 4
+    both = ours[["estimate", "estimate_r"]].to_numpy(dtype=float)
+    assert np.allclose(both[:, 0], both[:, 1], rtol=1e-9, equal_nan=True), ours.to_string()
+    assert all("strata(center_id)" in m for m in ours["method"])
+    assert set(ours["endpoint"]) == set(C_INDICES)
