@@ -24,6 +24,7 @@ class DraftTable:
     profile: TableProfile
     role: str
     patient_id: str
+    record_id: str | None = None
     columns: dict[str, Spec] = field(default_factory=dict)
     visits: dict[str, Spec] = field(default_factory=dict)
     identifiers: list[str] = field(default_factory=list)
@@ -75,14 +76,18 @@ def _roles(profile: CenterProfile, stable: tuple[str, str] | None) -> list[Draft
     """Baseline, join and visits tables; a table with no patient id column gets a TODO id."""
     drafts: list[DraftTable] = []
     for table in profile.tables:
-        if table.source.kind == "redcap":
-            pid: str | None = RECORD_ID
-        else:
+        record: str | None = None
+        if table.source.kind != "redcap":
             pid = next(
                 (c.name for c in table.columns if match_header(c.name) == "patient_id"), None
             )
+        elif stable is not None:
+            pid, record = stable[0], RECORD_ID
+        else:
+            pid = RECORD_ID
         repeated = table.instrument is not None or table.ids_repeat
-        drafts.append(DraftTable(table, "visits" if repeated else "join", pid or TODO))
+        role = "visits" if repeated else "join"
+        drafts.append(DraftTable(table, role, pid or TODO, record_id=record))
     plain = [d for d in drafts if d.role == "join"]
     held = [d for d in plain if stable is not None and d.profile.event == stable[1]]
     if held or plain:

@@ -80,6 +80,8 @@ def _table_lines(draft: DraftTable, todo: list[str]) -> list[str]:
     if profile.instrument is not None:
         lines.append(f"    instrument: {scalar(profile.instrument)}")
     lines.append(f"    patient_id: {scalar(draft.patient_id)}")
+    if draft.record_id is not None:
+        lines.append(f"    record_id: {scalar(draft.record_id)}")
     if draft.identifiers:
         lines.append(f"    identifiers: {flow(draft.identifiers)}")
     lines += [f"    {key}: {flow(value)}" for key, value in draft.defaults.items()]
@@ -103,7 +105,7 @@ def draft_yaml(draft: Draft) -> str:
         field_name, event = draft.stable_id
         lines += [
             f"# REDCap: the stable patient id is `{field_name}`, recorded on event `{event}` only;",
-            "# `record_id` ties each record's rows together inside this export.",
+            "# `record_id:` carries it to every row of its record (record_id can be renumbered).",
         ]
     lines += [f"center_id: {draft.center_id}", "description: Drafted by spinemet centers draft.",
               "tables:"]  # fmt: skip

@@ -124,8 +124,9 @@ def test_the_redcap_draft_proposes_the_stable_id_and_the_events(
         ("join", {"redcap_event_name": "cirugia_arm_1"}, None),
         ("visits", None, "seguimiento"),
     ]
-    assert {t["patient_id"] for t in tables} == {"record_id"}
-    assert "nhc" in tables[0]["identifiers"]
+    assert {t["patient_id"] for t in tables} == {"nhc"}
+    assert {t["record_id"] for t in tables} == {"record_id"}
+    assert "nhc" not in tables[0].get("identifiers", [])
     assert "the stable patient id is `nhc`, recorded on event `basal_arm_1`" in (
         drafted.mapping_yaml
     )
