@@ -192,7 +192,7 @@ def test_a_full_disk_while_staging_removes_the_staged_files_and_keeps_the_partit
     disk = FillingDisk(lambda path: "/_staging/r2/boston/patients/" in path, room=700)
     with filling_disk(pytest.MonkeyPatch(), disk), pytest.raises(DiskFullError) as raised:
         publish_center(sample_result("boston", n=5, run_id="r2"), tmp_path, "r2")
-    assert disk.failures == 1
+    assert disk.failures >= 1
     assert raised.value.message.startswith("center `boston`: no space left on the device")
     assert partition_file(tmp_path, "patients", "boston").read_bytes() == before
     assert [p for p in staging_root(tmp_path).rglob("*") if p.is_file()] == []
