@@ -55,7 +55,12 @@ def _file_context(data_root: Path) -> Any:
 
 
 def _is_whole(path: Path) -> bool:
-    """Whether a file of GX's project reads back as what GX wrote (not cut short)."""
+    """Whether a file of GX's project reads back as what GX wrote (not cut short).
+
+    Its JSON and YAML files and store ids are parsed; other files are taken as whole.
+    """
+    if path.suffix not in (".json", ".yml") and path.name != ".ge_store_backend_id":
+        return True
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".json":
