@@ -118,6 +118,8 @@ def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
         print(f"  {center_id}: {entry['status']}")
         if entry["status"] == "held":
             _print_hold(center_id, entry)
+        if entry.get("error"):
+            print(f"    error [{entry['error']['code']}]: {entry['error']['message']}")
     print(f"manifest:  {settings.data_path / '_runs' / (manifest['run_id'] + '.json')}")
     print(f"report:    {reports / 'report.html'}")
     print(f"data docs: {reports / 'data_docs' / 'index.html'}")

@@ -11,7 +11,9 @@ from prefect import flow, get_run_logger
 from flows.artifacts import publish_artifacts
 from flows.report_state import current_report, report_inputs
 from flows.runtime import CENTER_STEP, settings_from_parameters, with_key, worker_processes
-from flows.tasks import process_center, write_data_docs, write_report
+from flows.tasks import process_center, unless_disk_full, write_data_docs, write_report
+from spinemet_etl.diskspace import check_free_space
+from spinemet_etl.errors import DiskFullError
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import new_run_id
 from spinemet_etl.pipeline import (
@@ -30,21 +32,24 @@ from spinemet_etl.workers import plan_worker_memory, stopping_workers
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
 
 
-def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> None:
+def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> DiskFullError | None:
     """Rebuild the Data Docs; a failure here is logged, it does not undo a publication.
 
     Skipped when no gate ran in this run and the site exists: there is nothing to add.
+    A full disk is returned, for the run to report once its report is written.
     """
     if not verdicts and (settings.data_path / DATA_DOCS_INDEX).is_file():
-        return
+        return None
     try:
-        write_data_docs(settings.data_path, verdicts, run_id, worker_processes(settings))
+        built = write_data_docs(settings.data_path, verdicts, run_id, worker_processes(settings))
     except Exception as exc:
         get_run_logger().warning(
             "Data Docs not rebuilt (%s); the data and the manifest are fine; "
             "see the log above and run again.",
             type(exc).__name__,
         )
+        return None
+    return built if isinstance(built, DiskFullError) else None
 
 
 def _endpoints_current(settings: Settings, run_id: str, outcomes: list[CenterOutcome]) -> bool:
@@ -86,9 +91,15 @@ def largest_first(sizes: dict[str, int]) -> list[str]:
 def _process_all(
     settings: Settings, centers: list[str], run_id: str, **options: Any
 ) -> tuple[list[CenterOutcome], list[Any]]:
-    """Submit every center, largest first; their outcomes in `centers` order, and the verdicts."""
+    """Submit every center, largest first; their outcomes in `centers` order, and the verdicts.
+
+    First checks the data root's free space against the centers' landing size.
+    """
     quality = load_quality_config(settings.quality_config)
     sizes = landing_sizes(settings, centers)
+    warning = check_free_space(settings.data_path, sum(sizes.values()))
+    if warning is not None:
+        get_run_logger().warning(warning)
     if worker_processes(settings):
         plan_worker_memory(sizes.values())
     futures = {
@@ -122,11 +133,13 @@ def run_centers(
         parameters = run_parameters(settings, force=force, only_file=only_file)
         manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
         reuse = _endpoints_current(settings, run_id, outcomes)
-        if not reuse:
-            _data_docs(settings, verdicts, run_id)
+        docs_error = _data_docs(settings, verdicts, run_id)
         with stopping_workers():
-            endpoints = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
+            report = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
+        endpoints = unless_disk_full(report)
     publish_artifacts(manifest, endpoints, settings.suppress_below)
+    if docs_error is not None:
+        raise docs_error
     get_run_logger().info("run %s finished: %s", run_id, manifest["status"])
     return manifest
 

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 
 from flows.artifacts import publish_artifacts
 from flows.runtime import settings_from_parameters
-from flows.tasks import write_report
+from flows.tasks import unless_disk_full, write_report
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import latest_manifest, new_run_id
 
@@ -27,7 +27,7 @@ def report(
     )
     run_id = new_run_id(datetime.now(UTC))
     with data_root_lock(settings.data_path):
-        endpoints = write_report(settings, run_id, None)
+        endpoints = unless_disk_full(write_report(settings, run_id, None))
     manifest = latest_manifest(settings.data_path)
     if manifest is not None:
         publish_artifacts(manifest, endpoints, settings.suppress_below)

@@ -6,7 +6,7 @@ import builtins
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import Task, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -16,7 +16,7 @@ from prefect.states import State
 
 from flows.report_state import report_inputs, write_report_stamp
 from flows.runtime import log_center, worker_processes
-from spinemet_etl.errors import SpinemetError
+from spinemet_etl.errors import DiskFullError, SpinemetError
 from spinemet_etl.pipeline import CenterOutcome, Prepare, Process, process_center_safely
 from spinemet_etl.quality.config import QualityConfig
 from spinemet_etl.quality.gate import GateResult, run_quality_gate
@@ -26,6 +26,7 @@ from spinemet_etl.workers import LOGGER as WORKER_LOGGER
 from spinemet_etl.workers import prepare_center, worker_pool
 
 CENTER_RETRIES = 2
+T = TypeVar("T")
 
 
 class CenterIOError(OSError):
@@ -133,20 +134,36 @@ def process_center(
     return outcome, verdicts[-1] if verdicts else None
 
 
+def unless_disk_full(value: T | DiskFullError) -> T:
+    """A task's value, or the DiskFullError it returned, raised here in the flow.
+
+    Notes:
+        The writing tasks return a full disk instead of raising it: a task that raises
+        logs its failure at ERROR, which would print a second line beside the command's
+        one sentence.
+    """
+    if isinstance(value, DiskFullError):
+        raise value
+    return value
+
+
 @task(name="data-docs", cache_policy=NO_CACHE)
 def write_data_docs(
     data_root: Path, verdicts: list[GateResult], run_id: str, workers: int = 0
-) -> Path:
+) -> Path | DiskFullError:
     """Add the run's gate validations to the GX Data Docs site and rebuild it.
 
     With `workers`, built in a worker process, which has Great Expectations imported.
     """
     from spinemet_etl.quality.docs import build_data_docs
 
-    if workers:
-        job = worker_pool(workers).submit(build_data_docs, data_root, verdicts, run_id=run_id)
-        return job.result()
-    return build_data_docs(data_root, verdicts, run_id=run_id)
+    try:
+        if workers:
+            job = worker_pool(workers).submit(build_data_docs, data_root, verdicts, run_id=run_id)
+            return job.result()
+        return build_data_docs(data_root, verdicts, run_id=run_id)
+    except DiskFullError as error:
+        return error
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -156,11 +173,12 @@ def write_report(
     manifest: dict[str, Any] | None,
     *,
     reuse_endpoints: bool = False,
-) -> Path:
+) -> Path | DiskFullError:
     """Write report.html (and endpoints.parquet unless reused); returns the table's path.
 
     Without `manifest` the page's data-quality part is that of the newest run manifest.
-    Afterwards records what the report was computed from (`flows.report_state`).
+    Afterwards records what the report was computed from (`flows.report_state`). A full
+    disk is returned (`unless_disk_full`).
     """
     from spinemet_etl.manifest import latest_manifest
     from spinemet_etl.report import build_report
@@ -170,10 +188,13 @@ def write_report(
         data_root, pain_mcid=settings.pain_mcid, suppress_below=settings.suppress_below
     )
     manifest = manifest if manifest is not None else latest_manifest(data_root)
-    paths = build_report(
-        data_root, run_id=run_id, pain_mcid=settings.pain_mcid,
-        suppress_below=settings.suppress_below, manifest=manifest,
-        reuse_endpoints=reuse_endpoints,
-    )  # fmt: skip
-    write_report_stamp(data_root, run_id, inputs, manifest)
+    try:
+        paths = build_report(
+            data_root, run_id=run_id, pain_mcid=settings.pain_mcid,
+            suppress_below=settings.suppress_below, manifest=manifest,
+            reuse_endpoints=reuse_endpoints,
+        )  # fmt: skip
+        write_report_stamp(data_root, run_id, inputs, manifest)
+    except DiskFullError as error:
+        return error
     return paths.endpoints

@@ -20,7 +20,8 @@ app = typer.Typer(
         "canonical `patients` table with the center's mapping file, publishes Parquet, "
         "checks data quality and computes the study endpoints.\n\n"
         "Start with `spinemet demo`. Exit status: 0 all centers published or unchanged; "
-        "1 a center is held or failed (the others are still published); 2 usage error."
+        "1 a center is held or failed (the others are still published), or the run stopped "
+        "with one sentence saying why (data root locked, disk full); 2 usage error."
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""No space left on the device, or the user's quota is used up: the same remedy."""
 
 
 class SpinemetError(Exception):
@@ -54,6 +61,45 @@ class LockedError(SpinemetError):
     """Another run holds the data root's lock."""
 
     code = "data-root-locked"
+
+
+class DiskFullError(SpinemetError):
+    """A write found no space (ENOSPC) or no quota (EDQUOT) left; `path` is what it wrote."""
+
+    code = "disk-full"
+    path = ""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` is an OSError of a full filesystem or a used-up quota."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+def disk_full_error(
+    path: Path | str, *, center: str | None = None, consequence: str | None = None
+) -> DiskFullError:
+    """The one sentence of a full disk: what could not be written, what stays, what to do."""
+    where = f"center `{center}`: " if center else ""
+    then = f"; {consequence}" if consequence else ""
+    error = DiskFullError(
+        f"{where}no space left on the device to write `{path}`{then}; free space on that "
+        "filesystem (or raise the quota) and run again."
+    )
+    error.path = str(path)
+    return error
+
+
+@contextmanager
+def disk_full_as_error(
+    path: Path | str, *, center: str | None = None, consequence: str | None = None
+) -> Iterator[None]:
+    """Turn a full disk met in the block into `disk_full_error(path, ...)`; other errors pass."""
+    try:
+        yield
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(path, center=center, consequence=consequence) from exc
+        raise
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ def write_manifest(manifest: Mapping[str, Any], data_root: Path) -> Path:
     """Write `_runs/<run_id>.json` atomically (a reader never sees half a manifest)."""
     path = manifest_path(data_root, str(manifest["run_id"]))
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    write_bytes_atomically(path, text.encode("utf-8"), staging_root(data_root))
+    then = "the centers' new data are published and the next run writes its own manifest"
+    write_bytes_atomically(path, text.encode("utf-8"), staging_root(data_root), consequence=then)
     return path
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from schemas.patients import CENTER_ID_PATTERN
 from spinemet_etl.dataset import partition_file, read_partition
-from spinemet_etl.errors import ConfigError, SpinemetError
+from spinemet_etl.diskspace import check_free_space
+from spinemet_etl.errors import ConfigError, DiskFullError, SpinemetError, disk_full_error
 from spinemet_etl.lock import data_root_lock
 from spinemet_etl.manifest import (
     build_manifest,
@@ -180,7 +181,9 @@ def _internal_error(center_id: str, run_id: str, exc: BaseException) -> dict[str
     }
 
 
-def _publish_error(center_id: str, exc: OSError) -> dict[str, Any]:
+def _publish_error(center_id: str, exc: OSError | DiskFullError) -> dict[str, Any]:
+    if isinstance(exc, DiskFullError):
+        return exc.as_record()
     return {
         "type": type(exc).__name__,
         "code": "publish-failed",
@@ -253,7 +256,7 @@ def harmonize_and_gate(
         if prepared.passed:
             try:
                 prepared.staged = stage_center(result, settings.data_path, run_id)
-            except OSError as exc:
+            except (OSError, DiskFullError) as exc:
                 prepared.publish_error = _publish_error(center_id, exc)
         prepared.result = None
     return prepared
@@ -289,9 +292,14 @@ def _harmonize_and_publish(
         return _kept_outcome(center_id, "failed", previous, prepared.publish_error)
     try:
         _publish(prepared, settings.data_path, run_id, center_id)
-    except OSError as exc:
+    except (OSError, DiskFullError) as exc:
         return _kept_outcome(center_id, "failed", previous, _publish_error(center_id, exc))
-    record_published(settings.data_path, center_id, fingerprint, run_id, stats)
+    try:
+        record_published(settings.data_path, center_id, fingerprint, run_id, stats)
+    except DiskFullError as error:
+        then = "its new data are published and the next run processes it again"
+        record = disk_full_error(error.path, center=center_id, consequence=then).as_record()
+        return CenterOutcome(center_id, "failed", error=record, data_run_id=run_id, **stats)
     return CenterOutcome(center_id, "published", data_run_id=run_id, **stats)
 
 
@@ -349,6 +357,10 @@ def process_center_safely(
         return _harmonize_and_publish(
             settings, center_id, run_id, fingerprint, previous, only_file, prepare
         )
+    except DiskFullError as full:
+        then = "its last published data stay"
+        record = disk_full_error(full.path, center=center_id, consequence=then).as_record()
+        return _kept_outcome(center_id, "failed", previous, record)
     except Exception as exc:
         error = _internal_error(center_id, run_id, exc)
         return _kept_outcome(center_id, "failed", previous, error)
@@ -437,6 +449,10 @@ def run_pipeline(
     run_id = new_run_id(started_at)
     with data_root_lock(settings.data_path):
         cleanup_staging(settings.data_path)
+        centers = discover_centers(settings)
+        landing = sum(landing_sizes(settings, centers).values())
+        if (warning := check_free_space(settings.data_path, landing)) is not None:
+            logger.warning(warning)
         outcomes = [
             process_center_safely(
                 settings,
@@ -447,7 +463,7 @@ def run_pipeline(
                 gate=gate,
                 process=process,
             )
-            for center_id in discover_centers(settings)
+            for center_id in centers
         ]
         parameters = run_parameters(settings, force=force, only_file=only_file)
         return finish_run(settings, run_id, started_at, parameters, outcomes)

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from spinemet_etl.dataset import PART_NAME, partition_dir, table_schema, write_parquet
+from spinemet_etl.errors import disk_full_as_error
 from spinemet_etl.results import CenterResult
 
 STAGING = "_staging"
@@ -15,6 +16,8 @@ STAGING = "_staging"
 
 PUBLISH_ORDER = ("quarantine", "patients")
 """Quarantine first, patients last: replacing `patients` is the publish's commit point."""
+DATA_STAY = "its last published data stay"
+PATIENTS_STAY = "its last published patients stay and the next run publishes it again"
 
 
 def staging_root(data_root: Path) -> Path:
@@ -30,21 +33,28 @@ def fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def write_bytes_atomically(path: Path, data: bytes, staging: Path) -> None:
+def write_bytes_atomically(
+    path: Path, data: bytes, staging: Path, *, consequence: str | None = None
+) -> None:
     """Replace `path` with `data` in one rename: readers see the old file or the new one.
 
     The temporary file is written in `staging`, which must be on `path`'s filesystem
-    (`<data>/_staging/` for files of the data root).
+    (`<data>/_staging/` for files of the data root). On any failure it is removed; a full
+    disk raises `DiskFullError` naming `path` (with `consequence`, what that leaves).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging.mkdir(parents=True, exist_ok=True)
     temporary = staging / f"{path.name}.{uuid.uuid4().hex}.tmp"
-    with open(temporary, "wb") as sink:
-        sink.write(data)
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
+    with disk_full_as_error(path, consequence=consequence):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staging.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as sink:
+                sink.write(data)
+                sink.flush()
+                os.fsync(sink.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        fsync_dir(path.parent)
 
 
 def _center_staging(data_root: Path, run_id: str, center_id: str) -> Path:
@@ -55,15 +65,24 @@ def stage_center(result: CenterResult, data_root: Path, run_id: str) -> dict[str
     """Write both tables under `<data>/_staging/<run_id>/<center>/<table>/`, fsynced.
 
     Returns each table's staged partition folder (named `center_id=<id>` like its target).
+    On any failure the center's staging folder is removed; a full disk raises
+    `DiskFullError` naming the file being written.
     """
     staged: dict[str, Path] = {}
-    for table in PUBLISH_ORDER:
-        frame = result.patients if table == "patients" else result.quarantine
-        target = partition_dir(data_root, table, result.center_id)
-        folder = _center_staging(data_root, run_id, result.center_id) / table / target.name
-        write_parquet(frame, table_schema(table), folder / PART_NAME, run_id)
-        fsync_dir(folder)
-        staged[table] = folder
+    try:
+        for table in PUBLISH_ORDER:
+            frame = result.patients if table == "patients" else result.quarantine
+            target = partition_dir(data_root, table, result.center_id)
+            folder = _center_staging(data_root, run_id, result.center_id) / table / target.name
+            with disk_full_as_error(
+                folder / PART_NAME, center=result.center_id, consequence=DATA_STAY
+            ):
+                write_parquet(frame, table_schema(table), folder / PART_NAME, run_id)
+                fsync_dir(folder)
+            staged[table] = folder
+    except BaseException:
+        shutil.rmtree(_center_staging(data_root, run_id, result.center_id), ignore_errors=True)
+        raise
     return staged
 
 
@@ -99,10 +118,18 @@ def publish_center(result: CenterResult, data_root: Path, run_id: str) -> None:
 
 
 def commit_center(staged: dict[str, Path], data_root: Path, run_id: str, center_id: str) -> None:
-    """Put a center's staged partitions (stage_center) in place, quarantine then patients."""
-    for table in PUBLISH_ORDER:
-        swap_partition(staged[table], partition_dir(data_root, table, center_id))
-    shutil.rmtree(_center_staging(data_root, run_id, center_id), ignore_errors=True)
+    """Put a center's staged partitions (stage_center) in place, quarantine then patients.
+
+    The center's staging folder is removed afterwards, also when a rename failed; a full
+    disk raises `DiskFullError` naming the partition being replaced.
+    """
+    try:
+        for table in PUBLISH_ORDER:
+            target = partition_dir(data_root, table, center_id)
+            with disk_full_as_error(target, center=center_id, consequence=PATIENTS_STAY):
+                swap_partition(staged[table], target)
+    finally:
+        shutil.rmtree(_center_staging(data_root, run_id, center_id), ignore_errors=True)
 
 
 def cleanup_staging(data_root: Path) -> None:

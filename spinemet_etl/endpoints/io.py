@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from schemas.contract import endpoints_arrow_schema, file_metadata
 from schemas.patients import PatientsModel
 from spinemet_etl.endpoints.partitions import check_partition_schema, check_partition_values
+from spinemet_etl.errors import disk_full_as_error
 
 PARTITION_GLOB = "center_id=*/part-0.parquet"
 REPORT_COLUMNS = (
@@ -160,18 +161,26 @@ def read_patients(
     return frame
 
 
-def write_endpoints(endpoints: pd.DataFrame, data_root: Path, run_id: str) -> Path:
-    """Write `<data>/reports/endpoints.parquet` atomically (temp file beside it, then replace)."""
+def write_endpoints(
+    endpoints: pd.DataFrame, data_root: Path, run_id: str, *, consequence: str | None = None
+) -> Path:
+    """Write `<data>/reports/endpoints.parquet` atomically (temp file beside it, then replace).
+
+    The temporary file is removed on any failure; a full disk raises `DiskFullError`
+    naming the table (with `consequence`, what that leaves).
+    """
     target = Path(data_root) / "reports" / "endpoints.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
     schema = endpoints_arrow_schema().with_metadata(file_metadata(run_id))
     table = pa.Table.from_pandas(endpoints, schema=schema, preserve_index=False)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with disk_full_as_error(target, consequence=consequence):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as sink:
+                pq.write_table(table, sink, compression="zstd")
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
     return target
 
 

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+import logging
+import re
+import shutil
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from spinemet_etl.errors import DiskFullError, disk_full_as_error, disk_full_error, is_disk_full
 from spinemet_etl.quality.gate import GateResult
+
+logger = logging.getLogger(__name__)
 
 SITE_NAME = "spinemet"
 GX_FOLDER = "_gx"
 """GX's project folder (stores of validation results) under the data root, outside the dataset."""
+SITE = Path("reports") / "data_docs"
+RENDER_LOGGER = "great_expectations.render.renderer.site_builder"
+"""GX logs each page it fails to render (or to write) there, as an ERROR with a traceback."""
+BACKEND_ID = re.compile(r"store_backend_id = [0-9a-f-]{36}\s*")
+DOCS_LOST = "the data, the manifest and GX's stores are fine and the next run rebuilds the site"
 
 
 def _file_context(data_root: Path) -> Any:
@@ -24,7 +40,7 @@ def _file_context(data_root: Path) -> Any:
         "show_how_to_buttons": False,
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str((data_root / "reports" / "data_docs").resolve()),
+            "base_directory": str((data_root / SITE).resolve()),
         },
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
@@ -38,9 +54,60 @@ def _file_context(data_root: Path) -> Any:
     return context
 
 
-def gx_run_name(run_id: str | None) -> str | None:
-    """The name under which a run's validations are listed in the Data Docs."""
-    return None if run_id is None else f"run {run_id}"
+def _is_whole(path: Path) -> bool:
+    """Whether a file of GX's project reads back as what GX wrote (not cut short).
+
+    Its JSON and YAML files and store ids are parsed; other files are taken as whole.
+    """
+    if path.suffix not in (".json", ".yml") and path.name != ".ge_store_backend_id":
+        return True
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            json.loads(text)
+        elif path.name == "great_expectations.yml":
+            return isinstance(yaml.safe_load(text), dict)
+        elif path.suffix == ".yml":
+            yaml.safe_load(text)
+        elif path.name == ".ge_store_backend_id":
+            return BACKEND_ID.fullmatch(text) is not None
+    except (ValueError, yaml.YAMLError):
+        return False
+    return True
+
+
+def drop_broken_store_files(gx_root: Path) -> list[Path]:
+    """Remove the files of GX's project that a full disk or a kill cut short; returns them.
+
+    GX writes its stores and its project file in place, not by a rename: a half-written
+    validation result would break every later Data Docs build, a half-written project
+    file every later context. GX recreates what is removed; a lost validation result is
+    one run's page missing from the site.
+    """
+    broken = [path for path in sorted(gx_root.rglob("*")) if path.is_file() and not _is_whole(path)]
+    for path in broken:
+        path.unlink()
+    return broken
+
+
+@contextmanager
+def _render_errors() -> Iterator[list[BaseException]]:
+    """Keep what GX fails to render or write, instead of its logged tracebacks."""
+    caught: list[BaseException] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        error = sys.exc_info()[1]
+        if record.levelno < logging.ERROR or error is None:
+            return True
+        caught.append(error)
+        return False
+
+    render_logger = logging.getLogger(RENDER_LOGGER)
+    render_logger.addFilter(keep)
+    try:
+        yield caught
+    finally:
+        render_logger.removeFilter(keep)
 
 
 def build_data_docs(
@@ -49,11 +116,36 @@ def build_data_docs(
     """Store the gate's validations in the data root's GX project and rebuild the Data Docs.
 
     Returns the site's `index.html`. Earlier runs' validations stay listed in the site.
+    Files of GX's project cut short by an earlier failure are removed first. A page GX
+    cannot render is logged in one line, without GX's traceback. A full disk raises
+    `DiskFullError` naming the site, and removes the site (no half-written page stays;
+    the next build writes it whole).
+    """
+    site = data_root / SITE
+    dropped = drop_broken_store_files(data_root / GX_FOLDER)
+    if dropped:
+        logger.warning("Data Docs: %d cut-short file(s) of GX's stores removed", len(dropped))
+    try:
+        with disk_full_as_error(site, consequence=DOCS_LOST), _render_errors() as failed:
+            _store_and_build(data_root, results, run_id)
+        if any(is_disk_full(error) for error in failed):
+            raise disk_full_error(site, consequence=DOCS_LOST)
+    except DiskFullError:
+        drop_broken_store_files(data_root / GX_FOLDER)
+        shutil.rmtree(site, ignore_errors=True)
+        raise
+    if failed:
+        kinds = ", ".join(sorted({type(error).__name__ for error in failed}))
+        logger.warning("Data Docs: %d page(s) not rendered by GX (%s)", len(failed), kinds)
+    return site / "index.html"
 
-    Notes:
-        GX's page renderer parses the run name as a date: a run id whose random suffix is
-        four digits (`-3572`) reads as a time-zone offset beyond 24 h, and the page then
-        fails to render. The run name is therefore `run <run_id>`, which never parses.
+
+def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str | None) -> None:
+    """Add the validations to GX's store and build the site.
+
+    The run name is `run-<run id>`: GX parses a run name as a time when it can, and a run
+    id whose suffix is all digits (`…Z-6427`) parses as an impossible UTC offset that
+    breaks the page's rendering.
     """
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -62,7 +154,8 @@ def build_data_docs(
     )
 
     context = _file_context(data_root)
-    run = RunIdentifier(run_name=gx_run_name(run_id), run_time=dt.datetime.now(dt.UTC))
+    run_name = f"run-{run_id}" if run_id is not None else None
+    run = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
     for gate in results:
         validation = gate.gx_validation()
         if validation is None:
@@ -74,4 +167,3 @@ def build_data_docs(
         validation.meta["run_id"] = run
         context.validation_results_store.set(key, validation)
     context.build_data_docs(site_names=[SITE_NAME])
-    return data_root / "reports" / "data_docs" / "index.html"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 REPORT_HTML = Path("reports") / "report.html"
+REPORT_KEPT = "the report stays as it was"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def build_report(
     if endpoints is None:
         patients = _patients(data_root, validate=True)
         endpoints = compute_endpoints(patients, pain_mcid=pain_mcid)
-        endpoints_path = write_endpoints(endpoints, data_root, run_id)
+        endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
         key = cache_key(stamp, endpoints_path, suppress_below)
         parts = _draw(data_root, key, patients, endpoints)
         del patients
@@ -78,7 +79,9 @@ def build_report(
         generated_for_run=run_id,
         parts=parts,
     )
-    write_bytes_atomically(data_root / REPORT_HTML, html.encode("utf-8"), staging_root(data_root))
+    page = html.encode("utf-8")
+    staging = staging_root(data_root)
+    write_bytes_atomically(data_root / REPORT_HTML, page, staging, consequence=REPORT_KEPT)
     return ReportPaths(endpoints=endpoints_path, html=data_root / REPORT_HTML)
 
 

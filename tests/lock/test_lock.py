@@ -76,3 +76,25 @@ def test_lock_held_by_another_process_names_it(tmp_path: Path) -> None:
         child.wait()
     with data_root_lock(tmp_path):
         pass
+
+
+def test_a_full_disk_at_the_lock_is_one_sentence_and_leaves_the_root_unlocked(
+    tmp_path: Path,
+) -> None:
+    from spinemet_etl.errors import DiskFullError
+    from tests.reliability.diskfull import FillingDisk, filling_disk
+
+    disk = FillingDisk(lambda path: path == str(tmp_path / ".lock"))
+    with (
+        filling_disk(pytest.MonkeyPatch(), disk),
+        pytest.raises(DiskFullError) as raised,
+        data_root_lock(tmp_path),
+    ):
+        pytest.fail("the block ran without its lock")
+    assert raised.value.code == "disk-full"
+    assert raised.value.message.startswith(
+        f"no space left on the device to write `{tmp_path}/.lock`"
+    )
+    assert "the run did not start" in raised.value.message
+    with data_root_lock(tmp_path):
+        pass

@@ -349,3 +349,25 @@ def test_a_center_that_cannot_be_written_fails_and_keeps_its_data(settings: Sett
     )
     assert outcome.data_run_id == first["run_id"]
     assert _partition_bytes(settings, "lyon") == before
+
+
+def test_a_full_disk_while_a_worker_stages_fails_the_center_with_one_sentence(
+    settings: Settings,
+) -> None:
+    from spinemet_etl.pipeline import harmonize_and_gate
+    from tests.reliability.diskfull import FillingDisk, filling_disk
+
+    run_id = "20261126T030000Z-feed"
+    disk = FillingDisk(lambda path: "/_staging/" in path, room=600)
+    with filling_disk(pytest.MonkeyPatch(), disk):
+        prepared = harmonize_and_gate(
+            settings, "lyon", run_id, None, None, FakeProcess(), stage=True
+        )
+    assert disk.failures >= 1 and prepared.staged is None
+    assert prepared.publish_error is not None
+    assert prepared.publish_error["code"] == "disk-full"
+    message = prepared.publish_error["message"]
+    assert message.startswith("center `lyon`: no space left on the device to write `")
+    assert message.endswith("; its last published data stay; free space on that filesystem "
+                            "(or raise the quota) and run again.")  # fmt: skip
+    assert [p for p in staging_root(settings.data_path).rglob("*") if p.is_file()] == []

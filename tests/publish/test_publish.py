@@ -179,3 +179,20 @@ def test_killed_publish_keeps_the_previous_patients(
     assert sorted(p.name for p in partition_dir(tmp_path, "patients", "boston").iterdir()) == [
         "part-0.parquet"
     ]
+
+
+def test_a_full_disk_while_staging_removes_the_staged_files_and_keeps_the_partition(
+    tmp_path: Path,
+) -> None:
+    from spinemet_etl.errors import DiskFullError
+    from tests.reliability.diskfull import FillingDisk, filling_disk
+
+    publish_center(sample_result("boston", n=3, run_id="r1"), tmp_path, "r1")
+    before = partition_file(tmp_path, "patients", "boston").read_bytes()
+    disk = FillingDisk(lambda path: "/_staging/r2/boston/patients/" in path, room=700)
+    with filling_disk(pytest.MonkeyPatch(), disk), pytest.raises(DiskFullError) as raised:
+        publish_center(sample_result("boston", n=5, run_id="r2"), tmp_path, "r2")
+    assert disk.failures >= 1
+    assert raised.value.message.startswith("center `boston`: no space left on the device")
+    assert partition_file(tmp_path, "patients", "boston").read_bytes() == before
+    assert [p for p in staging_root(tmp_path).rglob("*") if p.is_file()] == []
