@@ -10,6 +10,7 @@ from spinemet_etl.endpoints.descriptive import (
     perioperative_endpoints,
     response_endpoints,
 )
+from spinemet_etl.endpoints.horizons import horizon_endpoints
 from spinemet_etl.endpoints.pooled import (
     cox_endpoints,
     logrank_endpoints,
@@ -30,6 +31,8 @@ ENDPOINT_CODES = [
     "followed_up_n", "followup_mean_months", "followup_median_months",
     "os_median_months", "os_mean_months", "os_rate_6m", "os_rate_12m", "os_rate_24m",
     "local_control_pct", "lc_rate_12m",
+    "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m",
+    "os_rmst_24m", "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m",
     "tokuhashi_cindex", "tomita_cindex",
     "os_logrank_centers", "os_logrank_procedure_stratified",
     "os_cox_hr_curettage", "os_cox_hr_en_bloc",
@@ -65,6 +68,7 @@ def endpoints_of(stats: Statistics) -> pd.DataFrame:
         *response_endpoints(stats),
         *followup_endpoints(stats),
         *survival_endpoints(stats),
+        *horizon_endpoints(stats),
         *concordance_endpoints(stats),
         *logrank_endpoints(stats),
         *cox_endpoints(stats),

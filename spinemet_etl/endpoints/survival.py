@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from spinemet_etl.endpoints.statistics import Statistics
-from spinemet_etl.endpoints.sums import PAIR_KINDS, SCORES
+from spinemet_etl.endpoints.sums import PAIR_KINDS, RISK_COLUMNS, SCORES
 from spinemet_etl.endpoints.table import STRATA, Endpoint
+from spinemet_etl.stats.competing import CompetingCells
 from spinemet_etl.stats.concordance import pair_counts
 from spinemet_etl.stats.km import GroupedKM, km_cells
 from spinemet_etl.stats.km_summary import (
@@ -22,12 +23,13 @@ RATE_MONTHS = (6, 12, 24)
 STRATIFIED_C = "pairs within centers only (R concordance(... + strata(center_id)))"
 
 
-def curves(stats: Statistics, outcome: int, event: str, censored: tuple[str, ...]) -> GroupedKM:
-    """Kaplan–Meier curves of every group from the risk sets of one outcome.
+def _risk_cells(
+    stats: Statistics, outcome: int, columns: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Group, time and the sums of `columns` per (group, distinct time) of one outcome.
 
-    `event` names the risk-set column counted as the event, `censored` those counted as
-    censorings (the reverse KM of follow-up swaps them). Each center cell feeds four
-    groups: (center, all), (center, procedure), (ALL, all), (ALL, procedure).
+    Each center cell feeds four groups: (center, all), (center, procedure), (ALL, all),
+    (ALL, procedure). `columns` hold one value per row of the outcome's risk sets.
     """
     risk = stats.risk[stats.risk["outcome"] == outcome]
     width, pooled = len(STRATA), len(stats.scopes) - 1
@@ -37,29 +39,50 @@ def curves(stats: Statistics, outcome: int, event: str, censored: tuple[str, ...
         [center, center + step, np.full(center.size, pooled * width), pooled * width + step]
     )
     time = np.tile(risk["time"].to_numpy(), 4)
-    events = np.tile(risk[event].to_numpy(), 4)
-    total = np.tile(risk[event].to_numpy() + risk[list(censored)].sum(axis=1).to_numpy(), 4)
     order = np.lexsort((time, group))
-    group, time, events, total = group[order], time[order], events[order], total[order]
+    group, time = group[order], time[order]
     new = np.ones(group.size, dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
     first = np.flatnonzero(new)
-    n_event = np.add.reduceat(events, first) if first.size else events[:0]
-    n_total = np.add.reduceat(total, first) if first.size else total[:0]
-    layout = stats.layout
-    return km_cells(
-        group[first].astype(np.int64), stats.months(time[first]), n_event, n_total, layout.n_groups
+    sums = [
+        np.add.reduceat(np.tile(column, 4)[order], first) if first.size else column[:0]
+        for column in columns
+    ]
+    return group[first].astype(np.int64), time[first], sums
+
+
+def curves(stats: Statistics, outcome: int, event: str, censored: tuple[str, ...]) -> GroupedKM:
+    """Kaplan–Meier curves of every group from the risk sets of one outcome.
+
+    `event` names the risk-set column counted as the event, `censored` those counted as
+    censorings (the reverse KM of follow-up swaps them).
+    """
+    risk = stats.risk[stats.risk["outcome"] == outcome]
+    events = risk[event].to_numpy()
+    total = events + risk[list(censored)].sum(axis=1).to_numpy()
+    group, time, (n_event, n_total) = _risk_cells(stats, outcome, [events, total])
+    return km_cells(group, stats.months(time), n_event, n_total, stats.layout.n_groups)
+
+
+def competing_cells(stats: Statistics) -> CompetingCells:
+    """Local recurrences, deaths without recurrence and censorings per group and time."""
+    risk = stats.risk[stats.risk["outcome"] == 1]
+    group, time, (events, competing, censored) = _risk_cells(
+        stats, 1, [risk[name].to_numpy() for name in RISK_COLUMNS]
+    )
+    return CompetingCells(
+        stats.layout.n_groups, group, stats.months(time), events, competing, censored
     )
 
 
-def _from_values(code: str, method: str, values: GroupValues, scale: float = 1.0) -> Endpoint:
+def from_values(code: str, method: str, values: GroupValues, scale: float = 1.0) -> Endpoint:
     return Endpoint(
         code, method, estimate=scale * values.estimate, se=scale * values.se,
         ci_lower=scale * values.lower, ci_upper=scale * values.upper,
     )  # fmt: skip
 
 
-def _coarse(stats: Statistics, method: str) -> str:
+def coarse(stats: Statistics, method: str) -> str:
     """`method`, with the time coarsening said when the risk sets are not in days."""
     if stats.time_unit == "day":
         return method
@@ -77,15 +100,15 @@ def survival_endpoints(stats: Statistics) -> list[Endpoint]:
     """
     reverse = median_survival(curves(stats, 0, "censored", ("events", "competing")))
     os_curves = curves(stats, 0, "events", ("competing", "censored"))
-    followup_method = _coarse(stats, f"reverse {KM}; median ci=Brookmeyer-Crowley")
-    followup = _from_values("followup_median_months", followup_method, reverse)
+    followup_method = coarse(stats, f"reverse {KM}; median ci=Brookmeyer-Crowley")
+    followup = from_values("followup_median_months", followup_method, reverse)
     followup.se = None
     endpoints = [
         followup,
-        _from_values("os_median_months", _coarse(stats, MEDIAN), median_survival(os_curves)),
-        _from_values(
+        from_values("os_median_months", coarse(stats, MEDIAN), median_survival(os_curves)),
+        from_values(
             "os_mean_months",
-            _coarse(
+            coarse(
                 stats,
                 "restricted mean survival to the largest observed time (R rmean='individual')",
             ),
@@ -95,12 +118,12 @@ def survival_endpoints(stats: Statistics) -> list[Endpoint]:
     for months in RATE_MONTHS:
         rate = survival_at(os_curves, months)
         endpoints.append(
-            _from_values(f"os_rate_{months}m", _coarse(stats, f"{KM}; percent"), rate, 100.0)
+            from_values(f"os_rate_{months}m", coarse(stats, f"{KM}; percent"), rate, 100.0)
         )
     lc_curves = curves(stats, 1, "events", ("competing", "censored"))
     endpoints.append(
-        _from_values(
-            "lc_rate_12m", _coarse(stats, f"{KM}; percent"), survival_at(lc_curves, 12), 100.0
+        from_values(
+            "lc_rate_12m", coarse(stats, f"{KM}; percent"), survival_at(lc_curves, 12), 100.0
         )
     )
     return endpoints

@@ -13,7 +13,7 @@ from spinemet_etl.stats.grouping import (
     segmented_cumsum,
     take_or_nan,
 )
-from spinemet_etl.stats.km import GroupedKM, log_ci
+from spinemet_etl.stats.km import Z_95, GroupedKM, log_ci
 
 MEDIAN_TOLERANCE = float(np.finfo(float).eps ** 0.5)
 
@@ -113,28 +113,55 @@ def survival_at(km: GroupedKM, at: float) -> GroupValues:
     )
 
 
-def restricted_mean(km: GroupedKM) -> GroupValues:
-    """Area under each group's curve from 0 to its largest observed time, with R's SE.
+def at_risk(km: GroupedKM, at: float) -> FloatArray:
+    """Per group, the patients still at risk at `at`: those whose time is ≥ `at`.
 
     Notes:
-        R `print(fit, rmean = "individual")` (`survmean`): the upper limit is the curve's
-        own last time (event or censoring); the SE is √(Σ_j h_j A_j²) with h_j = d_j /
-        (n_j (n_j − d_j)) (0 where n_j = d_j) and A_j the area from t_j to the limit.
-        No CI: R prints none.
+        As R `summary(fit, times = at, extend = TRUE)$n.risk`: 0 beyond the last time.
+    """
+    leaving = np.where(km.time >= at, km.n_event + km.n_censor, 0)
+    return np.asarray(np.bincount(km.group, weights=leaving, minlength=km.n_groups), np.float64)
+
+
+def restricted_mean(km: GroupedKM, horizon: float | None = None) -> GroupValues:
+    """Area under each group's curve from 0 to a limit, with R's SE and a CI when the
+    limit is a common `horizon`.
+
+    Notes:
+        R `survmean`: with `horizon` None the limit is the curve's own last time (event
+        or censoring; `print(fit, rmean = "individual")`), with no CI, as R prints none;
+        with a `horizon` (`summary(fit, rmean = horizon)$table`) the curve is cut there,
+        the CI is rmean ± z·se, and the value is NaN when the horizon lies beyond the
+        group's last time. The SE is √(Σ_j h_j A_j²) over the times t_j within the
+        limit, with h_j = d_j / (n_j (n_j − d_j)) (0 where n_j = d_j) and A_j the area
+        from t_j to the limit.
     """
     first_row = np.zeros(km.time.size, dtype=bool)
     first_row[km.starts[:-1][np.diff(km.starts) > 0]] = True
+    empty = np.diff(km.starts) == 0
+    last_time = take_or_nan(km.time, np.where(empty, -1, km.starts[1:] - 1))
+    limit = last_time if horizon is None else np.full(km.n_groups, float(horizon))
+    inside = km.time <= limit[km.group]
     prev_time = np.where(first_row, 0.0, np.roll(km.time, 1))
     prev_surv = np.where(first_row, 1.0, np.roll(km.surv, 1))
-    rectangles = (km.time - prev_time) * prev_surv
-    area = np.bincount(km.group, weights=rectangles, minlength=km.n_groups)
+    rectangles = np.where(inside, (km.time - prev_time) * prev_surv, 0.0)
+    row = _row_at(km, limit)
+    kept_time = np.where(row >= 0, take_or_nan(km.time, row), 0.0)
+    kept_surv = np.where(row >= 0, take_or_nan(km.surv, row), 1.0)
+    tail = np.nan_to_num((limit - kept_time) * kept_surv)
+    area = np.bincount(km.group, weights=rectangles, minlength=km.n_groups) + tail
     area_after = area[km.group] - segmented_cumsum(rectangles, km.starts, km.group)
-    variance = np.bincount(km.group, weights=km.hazard_term * area_after**2, minlength=km.n_groups)
-    empty = np.diff(km.starts) == 0
+    terms = np.where(inside, km.hazard_term * area_after**2, 0.0)
+    se = np.sqrt(np.bincount(km.group, weights=terms, minlength=km.n_groups))
+    unknown = empty | ~(limit <= last_time)
     nan = np.full(km.n_groups, np.nan)
+    if horizon is None:
+        lower, upper = nan, nan
+    else:
+        lower, upper = area - Z_95 * se, area + Z_95 * se
     return GroupValues(
-        estimate=np.where(empty, np.nan, area),
-        se=np.where(empty, np.nan, np.sqrt(variance)),
-        lower=nan,
-        upper=nan,
+        estimate=np.where(unknown, np.nan, area),
+        se=np.where(unknown, np.nan, se),
+        lower=np.where(unknown, np.nan, lower),
+        upper=np.where(unknown, np.nan, upper),
     )

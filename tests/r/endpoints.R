@@ -61,6 +61,39 @@ km_rates <- function(fit, at) {
   out
 }
 
+z <- qnorm(0.975)
+
+horizons_block <- function(s, fit, scope, stratum, n) {
+  # Version 2: deaths, numbers at risk, RMST to a common horizon, cumulative incidence.
+  add(scope, stratum, "os_events_n", n, sum(s$os_event), sum(s$os_event), n)
+  at <- c(6, 12, 24)
+  risk <- summary(fit, times = at, extend = TRUE)$n.risk
+  for (i in 1:3) add(scope, stratum, paste0("os_at_risk_", at[i], "m"), n, risk[i], risk[i], n)
+  for (h in c(24, 60)) {
+    code <- paste0("os_rmst_", h, "m")
+    if (h > max(fit$time)) { add(scope, stratum, code, n); next }
+    tab <- summary(fit, rmean = h)$table
+    m <- tab["rmean"]; se <- tab["se(rmean)"]
+    add(scope, stratum, code, n, m, se = se, lo = m - z * se, hi = m + z * se)
+  }
+  state <- factor(ifelse(s$lc_event == 1, 1, ifelse(s$os_event == 1, 2, 0)), levels = 0:2,
+                  labels = c("censored", "recurrence", "death"))
+  aj <- survfit(Surv(s$lc_months, state) ~ 1)
+  k <- match("recurrence", aj$states)
+  for (h in c(12, 24)) {
+    code <- paste0("lc_cuminc_", h, "m")
+    if (h > max(aj$time)) { add(scope, stratum, code, n); next }
+    sm <- summary(aj, times = h)
+    p <- sm$pstate[1, k]
+    # endpoints.md: 0 with a null CI when no recurrence by t (R gives NA, or 0 to 0 before
+    # the first observed time).
+    lo <- if (p > 0) sm$lower[1, k] else NA
+    hi <- if (p > 0) sm$upper[1, k] else NA
+    add(scope, stratum, code, n, 100 * p, se = 100 * sm$std.err[1, k], lo = 100 * lo,
+        hi = 100 * hi)
+  }
+}
+
 survival_block <- function(s, scope, stratum, n) {
   fit <- survfit(Surv(os_months, os_event) ~ 1, data = s)
   tab <- summary(fit, rmean = "individual")$table
@@ -78,6 +111,7 @@ survival_block <- function(s, scope, stratum, n) {
       lo = rev["0.95LCL"], hi = rev["0.95UCL"])
   r <- km_rates(survfit(Surv(lc_months, lc_event) ~ 1, data = s), 12)[1, ]
   add(scope, stratum, "lc_rate_12m", n, r[1], se = r[2], lo = r[3], hi = r[4])
+  horizons_block(s, fit, scope, stratum, n)
   for (score in c("tokuhashi_revised", "tomita")) {
     scored <- s[!is.na(s[[score]]), ]
     code <- if (score == "tomita") "tomita_cindex" else "tokuhashi_cindex"
@@ -178,7 +212,6 @@ dersimonian_laird <- function(endpoint) {
   ws <- 1 / (v + tau2)
   mu <- sum(ws * y) / sum(ws)
   se <- sqrt(1 / sum(ws))
-  z <- qnorm(0.975)
   add("ALL", "all", paste0(endpoint, "_re"), n_all, 100 * plogis(mu), totals[1], totals[2],
       lo = 100 * plogis(mu - z * se), hi = 100 * plogis(mu + z * se))
 }
