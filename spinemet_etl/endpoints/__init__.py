@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 import pandas as pd
 
 from spinemet_etl.endpoints.descriptive import (
     baseline_endpoints,
+    completeness_endpoints,
     followup_endpoints,
     perioperative_endpoints,
     response_endpoints,
@@ -33,6 +37,7 @@ ENDPOINT_CODES = [
     "local_control_pct", "lc_rate_12m",
     "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m",
     "os_rmst_24m", "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m",
+    "followup_completeness_pct", "alive_seen_12m_pct",
     "tokuhashi_cindex", "tomita_cindex",
     "os_logrank_centers", "os_logrank_procedure_stratified",
     "os_cox_hr_curettage", "os_cox_hr_en_bloc",
@@ -41,16 +46,22 @@ ENDPOINT_CODES = [
 ]  # fmt: skip
 
 
-def compute_endpoints(patients: pd.DataFrame, *, pain_mcid: float = 2.0) -> pd.DataFrame:
+def compute_endpoints(
+    patients: pd.DataFrame,
+    *,
+    pain_mcid: float = 2.0,
+    data_cutoffs: Mapping[str, date] | None = None,
+) -> pd.DataFrame:
     """Every endpoint for every scope (each center, then ALL) × stratum, as EndpointsModel.
 
     `patients` is the canonical frame (PatientsModel columns and dtypes, `center_id` a
     column). Each center is summarized (`statistics.from_rows`: the same sums and risk
     sets a center summary holds), then the table is computed from those statistics, as
     `spinemet pool` does from summaries; only the pooled C-index also counts pairs
-    across centers, from the rows. Vectorized: no Python loop per patient.
+    across centers, from the rows. `data_cutoffs` are the centers' stated data cut-offs
+    (the others use their latest last contact). Vectorized: no Python loop per patient.
     """
-    return endpoints_of(from_rows(patients, pain_mcid=pain_mcid))
+    return endpoints_of(from_rows(patients, pain_mcid=pain_mcid, data_cutoffs=data_cutoffs))
 
 
 def endpoints_of(stats: Statistics) -> pd.DataFrame:
@@ -69,6 +80,7 @@ def endpoints_of(stats: Statistics) -> pd.DataFrame:
         *followup_endpoints(stats),
         *survival_endpoints(stats),
         *horizon_endpoints(stats),
+        *completeness_endpoints(stats),
         *concordance_endpoints(stats),
         *logrank_endpoints(stats),
         *cox_endpoints(stats),

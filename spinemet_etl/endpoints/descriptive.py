@@ -99,3 +99,32 @@ def followup_endpoints(stats: Statistics) -> list[Endpoint]:
         ),
         _proportion(stats, "local_control_pct"),
     ]
+
+
+def completeness_endpoints(stats: Statistics) -> list[Endpoint]:
+    """Clark's follow-up completeness and the alive patients seen within 12 months of the
+    data cut-off (endpoints.md version 2).
+
+    Notes:
+        Clark's index is Σ observed ÷ Σ potential follow-up days × 100, both sums in the
+        numerator and denominator columns; it has no CI. A center's cut-off is its
+        stated `data_cutoff`, else its latest last contact.
+    """
+    sums = stats.sums
+    observed, potential = sums["followup_observed_days_sum"], sums["followup_potential_days_sum"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = np.where(potential > 0, 100 * observed / potential, np.nan)
+    clark = Endpoint(
+        "followup_completeness_pct",
+        "Clark's completeness index: sum observed / sum potential follow-up days x 100",
+        estimate=index,
+        numerator=observed,
+        denominator=potential,
+    )
+    seen = proportion_endpoint(
+        "alive_seen_12m_pct",
+        sums["alive_seen_12m_n"],
+        sums["alive_n"],
+        f"{WILSON}; alive at last contact, seen within 365 days before the data cut-off",
+    )
+    return [clark, seen]

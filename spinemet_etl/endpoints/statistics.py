@@ -7,7 +7,9 @@ from patient rows (`from_rows`, the central mode) or from center summaries
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from schemas.patients import DAYS_PER_MONTH
 from spinemet_etl.endpoints.sums import (
     UNIT_DAYS,
     block_pairs,
+    center_cutoffs,
     count_sums,
     plain_pooled_c,
     risk_sets,
@@ -79,12 +82,22 @@ def pool_scopes(scopes: list[str], sums: dict[str, FloatArray]) -> dict[str, Flo
 
 
 def from_rows(
-    patients: pd.DataFrame, *, pain_mcid: float = 2.0, time_unit: str = "day", plain_c: bool = True
+    patients: pd.DataFrame,
+    *,
+    pain_mcid: float = 2.0,
+    time_unit: str = "day",
+    plain_c: bool = True,
+    data_cutoffs: Mapping[str, date] | None = None,
 ) -> Statistics:
-    """The statistics of patient rows: every center summarized, then the pooled scope added."""
+    """The statistics of patient rows: every center summarized, then the pooled scope added.
+
+    `data_cutoffs` gives the centers' stated data cut-offs; a center without one has its
+    latest `last_contact_date`.
+    """
     groups = build_groups(patients["center_id"], patients["procedure"])
     pairs = block_pairs(patients, groups, 4 if plain_c else 2)
-    sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid, pairs))
+    cutoff = center_cutoffs(patients, data_cutoffs)
+    sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid, pairs, cutoff))
     return Statistics(
         scopes=groups.scopes,
         sums=sums,

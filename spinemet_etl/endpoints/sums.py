@@ -9,6 +9,9 @@ needs pairs across centers and so the rows (`plain_pooled_c`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +23,7 @@ from spinemet_etl.stats.grouping import FloatArray
 FOLLOW_UP_DAYS = 30
 DEATH_WINDOW_DAYS = 30
 VAS_TOLERANCE = 1e-9
+SEEN_WITHIN_DAYS = 365
 PROPORTIONS = (
     "mortality_30d_pct", "pain_relief_pct", "neuro_improvement_pct", "neuro_worsening_pct",
     "local_control_pct",
@@ -38,6 +42,7 @@ SUM_COLUMNS = (
     "intraop_death_n", "death_30d_postop_n",
     *(f"{code}_{part}" for code in PROPORTIONS for part in ("numerator", "denominator")),
     "followed_up_n", "followed_up_os_months_sum",
+    "followup_observed_days_sum", "followup_potential_days_sum", "alive_n", "alive_seen_12m_n",
     *(f"{score}_{part}" for score, _, _ in SCORES for part in ("n", *PAIR_KINDS)),
 )  # fmt: skip
 """The summed quantities of every (center, stratum), in summary.json's order."""
@@ -145,6 +150,40 @@ def _clinical(patients: pd.DataFrame, groups: Groups, pain_mcid: float) -> dict[
     return sums
 
 
+def center_cutoffs(
+    patients: pd.DataFrame, data_cutoffs: Mapping[str, date] | None = None
+) -> pd.Series:
+    """Each patient's center's data cut-off: the stated one, else the center's latest
+    `last_contact_date` (endpoints.md version 2)."""
+    center = patients["center_id"].astype(str)
+    latest = patients["last_contact_date"].groupby(center.to_numpy()).transform("max")
+    stated = pd.to_datetime(center.map(dict(data_cutoffs or {})))
+    return stated.astype("datetime64[ns]").fillna(latest).set_axis(patients.index)
+
+
+def _completeness(
+    patients: pd.DataFrame, groups: Groups, cutoff: pd.Series
+) -> dict[str, FloatArray]:
+    """Clark's completeness sums in days, and the alive patients seen within a year.
+
+    Notes:
+        Observed follow-up is last contact − surgery; potential is death − surgery for
+        the dead (their last contact), cut-off − surgery for the others, as endpoints.md
+        defines them (a contact after a stated cut-off is counted as it is). "Seen within
+        12 months": cut-off − last contact ≤ 365 days.
+    """
+    dead = patients["os_event"].to_numpy(dtype=bool)
+    observed = days_between(patients["last_contact_date"], patients["surgery_date"])
+    potential = np.where(dead, observed, days_between(cutoff, patients["surgery_date"]))
+    since_contact = days_between(cutoff, patients["last_contact_date"])
+    return {
+        "followup_observed_days_sum": center_count(groups, observed),
+        "followup_potential_days_sum": center_count(groups, potential),
+        "alive_n": center_count(groups, ~dead),
+        "alive_seen_12m_n": center_count(groups, ~dead & (since_contact <= SEEN_WITHIN_DAYS)),
+    }
+
+
 def block_pairs(
     patients: pd.DataFrame, groups: Groups, n_blocks: int
 ) -> dict[str, list[PairCounts]]:
@@ -184,15 +223,21 @@ def _concordance(
 
 
 def count_sums(
-    patients: pd.DataFrame, groups: Groups, pain_mcid: float, pairs: dict[str, list[PairCounts]]
+    patients: pd.DataFrame,
+    groups: Groups,
+    pain_mcid: float,
+    pairs: dict[str, list[PairCounts]],
+    cutoff: pd.Series,
 ) -> dict[str, FloatArray]:
     """Every SUM_COLUMNS quantity per group, counted within centers (pooled rows are 0).
 
-    `pairs` are `block_pairs` of at least the two within-center blocks.
+    `pairs` are `block_pairs` of at least the two within-center blocks; `cutoff` each
+    patient's center's data cut-off (`center_cutoffs`).
     """
     sums = {
         **_baseline(patients, groups),
         **_clinical(patients, groups, pain_mcid),
+        **_completeness(patients, groups, cutoff),
         **_concordance(patients, groups, pairs),
     }
     return {name: sums[name] for name in SUM_COLUMNS}

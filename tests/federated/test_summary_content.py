@@ -63,7 +63,9 @@ def _summary(tmp_path: Path, short: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
 def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
     """Worked by hand: patient 1 (palliative) died on day 10; patient 2 (curettage) had a
     local recurrence on day 50 and was last seen alive on day 100; patient 3 (palliative)
-    died on day 400 without recurrence."""
+    died on day 400 without recurrence. No cut-off is stated, so it is the latest last
+    contact, day 400: patient 2's potential follow-up is 400 days, and being seen 300 days
+    before it, within 365 days."""
     document, risk = _summary(tmp_path, THREE)
     strata = document["strata"]
     palliative = dict(
@@ -75,11 +77,14 @@ def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
         neuro_worsening_pct_denominator=1, followed_up_n=1, followed_up_os_months_sum=400 / DPM,
         local_control_pct_numerator=1, local_control_pct_denominator=1,
         tokuhashi_n=2, tokuhashi_discordant=1, tomita_n=2, tomita_discordant=1,
+        followup_observed_days_sum=410, followup_potential_days_sum=410,
     )  # fmt: skip
     curettage = dict(
         n=1, age_n=1, age_sum=60.0, age_squares_sum=3600.0, female_n=1, procedure_curettage_n=1,
         mortality_30d_pct_denominator=1, followed_up_n=1, followed_up_os_months_sum=100 / DPM,
         local_control_pct_denominator=1, tokuhashi_n=1, tomita_n=1,
+        followup_observed_days_sum=100, followup_potential_days_sum=400, alive_n=1,
+        alive_seen_12m_n=1,
     )  # fmt: skip
     everyone = {
         key: palliative.get(key, 0) + curettage.get(key, 0) for key in {*palliative, *curettage}

@@ -17,6 +17,9 @@ lc_end <- ifelse(has_lr, as.numeric(d$local_recurrence_date), as.numeric(d$last_
 d$lc_months <- (lc_end - as.numeric(d$surgery_date)) / month
 d$lc_event <- as.integer(has_lr)
 procedures <- c("palliative", "curettage", "en_bloc")
+# A center's data cut-off: here none is stated, so its latest last contact.
+d$cutoff <- as.Date(ave(as.numeric(d$last_contact_date), d$center_id, FUN = max),
+                    origin = "1970-01-01")
 
 rows <- list()
 add <- function(scope, stratum, endpoint, n, estimate = NA, numerator = NA,
@@ -167,6 +170,14 @@ describe <- function(s, scope, stratum) {
       if (any(followed)) mean(s$os_months[followed]) else NA)
   known <- followed & !is.na(s$local_recurrence)
   proportion(scope, stratum, "local_control_pct", n, sum(known & !s$local_recurrence), sum(known))
+  observed <- as.numeric(s$last_contact_date - s$surgery_date)
+  potential <- ifelse(s$os_event == 1, observed, as.numeric(s$cutoff - s$surgery_date))
+  add(scope, stratum, "followup_completeness_pct", n,
+      if (sum(potential) > 0) 100 * sum(observed) / sum(potential) else NA,
+      sum(observed), sum(potential))
+  alive <- s$os_event == 0
+  seen <- alive & as.numeric(s$cutoff - s$last_contact_date) <= 365
+  proportion(scope, stratum, "alive_seen_12m_pct", n, sum(seen), sum(alive))
   if (n > 0) survival_block(s, scope, stratum, n)
 }
 
