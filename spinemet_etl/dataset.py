@@ -71,7 +71,12 @@ def _arrow_ready(frame: pd.DataFrame, schema: pa_arrow.Schema) -> pd.DataFrame:
     return out
 
 
-def to_arrow(frame: pd.DataFrame, schema: pa_arrow.Schema, run_id: str) -> pa_arrow.Table:
+def to_arrow(
+    frame: pd.DataFrame,
+    schema: pa_arrow.Schema,
+    run_id: str,
+    extra_metadata: dict[str, str] | None = None,
+) -> pa_arrow.Table:
     """The frame as an Arrow table of `schema`, with the pipeline's file metadata.
 
     The pandas metadata pyarrow adds is kept: it lets `pandas.read_parquet` restore the
@@ -83,7 +88,8 @@ def to_arrow(frame: pd.DataFrame, schema: pa_arrow.Schema, run_id: str) -> pa_ar
     table = pa_arrow.Table.from_pandas(
         _arrow_ready(frame, schema), schema=schema, preserve_index=False
     )
-    metadata = {**(table.schema.metadata or {}), **_encoded(file_metadata(run_id))}
+    own = {**file_metadata(run_id), **(extra_metadata or {})}
+    metadata = {**(table.schema.metadata or {}), **_encoded(own)}
     return table.replace_schema_metadata(metadata)
 
 
@@ -99,18 +105,25 @@ def rows_per_group(table: pa_arrow.Table) -> int:
     return max(1, ROW_GROUP_BYTES // bytes_per_row)
 
 
-def write_parquet(frame: pd.DataFrame, schema: pa_arrow.Schema, path: Path, run_id: str) -> None:
+def write_parquet(
+    frame: pd.DataFrame,
+    schema: pa_arrow.Schema,
+    path: Path,
+    run_id: str,
+    extra_metadata: dict[str, str] | None = None,
+) -> None:
     """Write `frame` to `path` as the pipeline's Parquet, fsynced before returning.
 
-    zstd, dictionary-encoded categories, date32 dates, `file_metadata(run_id)` as key-value
-    metadata, field descriptions kept. When `path` lies in a Hive partition folder
-    (`center_id=<id>/`), the `center_id` column is dropped: readers recover it from the path.
+    zstd, dictionary-encoded categories, date32 dates, `file_metadata(run_id)` and
+    `extra_metadata` as key-value metadata, field descriptions kept. When `path` lies in a
+    Hive partition folder (`center_id=<id>/`), the `center_id` column is dropped: readers
+    recover it from the path.
     Nothing time-dependent is written, so the same frame gives the same bytes.
     """
     if _is_hive_partition(path) and PARTITION_KEY in schema.names:
         schema = schema.remove(schema.get_field_index(PARTITION_KEY))
         frame = frame.drop(columns=[PARTITION_KEY], errors="ignore")
-    table = to_arrow(frame, schema, run_id)
+    table = to_arrow(frame, schema, run_id, extra_metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as sink:
         pq.write_table(

@@ -65,6 +65,7 @@ class CenterOutcome:
     rows_quarantined: int = 0
     top_quarantine_reasons: list[dict[str, Any]] = field(default_factory=list)
     held_quarantine: str | None = None
+    data_cutoff: dict[str, str | None] | None = None
 
     def as_manifest_entry(self) -> dict[str, Any]:
         entry = {
@@ -79,6 +80,8 @@ class CenterOutcome:
         }
         if self.held_quarantine is not None:
             entry["held_quarantine"] = self.held_quarantine
+        if self.data_cutoff is not None:
+            entry["data_cutoff"] = self.data_cutoff
         return entry
 
 
@@ -136,6 +139,7 @@ def _result_stats(result: CenterResult, gate: dict[str, Any]) -> dict[str, Any]:
         "rows_harmonized": len(result.patients),
         "rows_quarantined": sum(stats.rows_quarantined for stats in result.files),
         "top_quarantine_reasons": top_quarantine_reasons(result.quarantine),
+        "data_cutoff": result.data_cutoff(),
     }
 
 
@@ -145,6 +149,7 @@ _STAT_FIELDS = (
     "rows_harmonized",
     "rows_quarantined",
     "top_quarantine_reasons",
+    "data_cutoff",
 )
 
 

@@ -64,6 +64,9 @@ def _center_staging(data_root: Path, run_id: str, center_id: str) -> Path:
 def stage_center(result: CenterResult, data_root: Path, run_id: str) -> dict[str, Path]:
     """Write both tables under `<data>/_staging/<run_id>/<center>/<table>/`, fsynced.
 
+    The patients file carries the center's data cut-off as key-value metadata
+    (`spinemet.data_cutoff` and its source, `spinemet.data_cutoff_source`).
+
     Returns each table's staged partition folder (named `center_id=<id>` like its target).
     On any failure the center's staging folder is removed; a full disk raises
     `DiskFullError` naming the file being written.
@@ -77,7 +80,8 @@ def stage_center(result: CenterResult, data_root: Path, run_id: str) -> dict[str
             with disk_full_as_error(
                 folder / PART_NAME, center=result.center_id, consequence=DATA_STAY
             ):
-                write_parquet(frame, table_schema(table), folder / PART_NAME, run_id)
+                metadata = result.data_cutoff_metadata() if table == "patients" else None
+                write_parquet(frame, table_schema(table), folder / PART_NAME, run_id, metadata)
                 fsync_dir(folder)
             staged[table] = folder
     except BaseException:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from schemas.contract import endpoints_arrow_schema, file_metadata
 from schemas.patients import PatientsModel
 from spinemet_etl.endpoints.partitions import check_partition_schema, check_partition_values
 from spinemet_etl.errors import disk_full_as_error
+from spinemet_etl.results import CUTOFF_KEY
 
 PARTITION_GLOB = "center_id=*/part-0.parquet"
 REPORT_COLUMNS = (
@@ -159,6 +161,23 @@ def read_patients(
         else:
             frame[name] = sinks.pop(name).series()
     return frame
+
+
+def read_data_cutoffs(data_root: Path, centers: Sequence[str] | None = None) -> dict[str, date]:
+    """Each published center's data cut-off, from its partition's `spinemet.data_cutoff`.
+
+    A partition without it (written before cut-offs were recorded) is left out: the
+    endpoints then use the center's latest last contact, which is what it would hold.
+    """
+    cutoffs = {}
+    for path in sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB)):
+        center_id = path.parent.name.split("=", 1)[1]
+        if centers is not None and center_id not in centers:
+            continue
+        value = (pq.read_metadata(path).metadata or {}).get(CUTOFF_KEY.encode())
+        if value:
+            cutoffs[center_id] = date.fromisoformat(value.decode("utf-8"))
+    return cutoffs
 
 
 def write_endpoints(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
+from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_data_cutoffs, read_patients
 from spinemet_etl.endpoints.statistics import Statistics, from_rows
 from spinemet_etl.errors import ConfigError
 from spinemet_etl.federated.folder import write_summary_folder
@@ -40,7 +40,10 @@ def center_statistics(
 ) -> tuple[Statistics, dict[str, dict[str, Any]]]:
     """The statistics of the local partitions of `center_ids`, and each one's run entry."""
     patients = read_patients(data_root, columns=REPORT_COLUMNS, centers=center_ids)
-    stats = from_rows(patients, pain_mcid=pain_mcid, time_unit=time_unit, plain_c=False)
+    cutoffs = read_data_cutoffs(data_root, center_ids)
+    stats = from_rows(
+        patients, pain_mcid=pain_mcid, time_unit=time_unit, plain_c=False, data_cutoffs=cutoffs
+    )
     entries = {
         center_id: run_entry(
             data_root, partition_run_id(partition_path(data_root, center_id)), center_id

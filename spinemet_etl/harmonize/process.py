@@ -186,6 +186,7 @@ def process_center(
     result = CenterResult(
         mapping.center_id, patients, _quarantine(frame, reasons), _stats(files, frame, failed)
     )
+    result.stated_cutoff = mapping.data_cutoff
     if mapping.quality is not None:
         result.center_thresholds = {
             "reason": mapping.quality.reason,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -366,6 +367,13 @@ class CenterMapping(StrictModel):
     quality: CenterQuality | None = Field(
         default=None,
         description="This center's own quality-gate thresholds, with a required `reason`.",
+    )
+    data_cutoff: date | None = Field(
+        default=None,
+        description=(
+            "The date up to which the center's follow-up is complete (YYYY-MM-DD); "
+            "without it, the latest last_contact_date of the center's published patients."
+        ),
     )
 
     def baseline(self) -> TableBase:

@@ -54,14 +54,15 @@ def build_report(
     are then not read at all. Every build rewrites that cache just before the page.
     """
     from spinemet_etl.endpoints import compute_endpoints
-    from spinemet_etl.endpoints.io import read_endpoints, write_endpoints
+    from spinemet_etl.endpoints.io import read_data_cutoffs, read_endpoints, write_endpoints
 
     stamp = partition_stamp(data_root)
     endpoints_path = data_root / "reports" / "endpoints.parquet"
     endpoints = read_endpoints(data_root) if reuse_endpoints else None
     if endpoints is None:
         patients = _patients(data_root, validate=True)
-        endpoints = compute_endpoints(patients, pain_mcid=pain_mcid)
+        cutoffs = read_data_cutoffs(data_root)
+        endpoints = compute_endpoints(patients, pain_mcid=pain_mcid, data_cutoffs=cutoffs)
         endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
         key = cache_key(stamp, endpoints_path, suppress_below)
         parts = _draw(data_root, key, patients, endpoints)

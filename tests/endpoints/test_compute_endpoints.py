@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -182,3 +183,25 @@ def test_center_id_as_category_gives_the_same_table(
     expected = compute_endpoints(two_centers)
     pd.testing.assert_frame_equal(compute_endpoints(as_category), expected, check_exact=True)
     assert set(expected["center_id"]) == {"aa", "bb", "ALL"}
+
+
+@pytest.mark.parametrize(
+    ("cutoffs", "clark", "seen"),
+    [({}, (150, 150), (1, 1)), ({"aa": date(2011, 5, 16)}, (150, 550), (0, 1))],
+    ids=["latest-contact", "stated"],
+)
+def test_followup_completeness_against_the_data_cutoff(
+    make_patients: Build, cutoffs: dict[str, date], clark: tuple[int, int], seen: tuple[int, int]
+) -> None:
+    """Worked by hand: one patient alive, last seen on day 100; one dead on day 50. Without a
+    stated cut-off it is day 100 (the latest contact): observed 100 + 50 = potential 100 +
+    50, and the alive patient was seen on the cut-off day. Stated as day 500 (2011-05-16):
+    potential 500 + 50, and the alive patient was last seen 400 days before it."""
+    short = {"center_id": "aa", "procedure": "palliative", "days": [100, 50], "dead": [0, 1]}
+    patients = make_patients(pd.DataFrame(short))
+    table = compute_endpoints(patients, data_cutoffs=cutoffs)
+    completeness = _row(table, "aa", "followup_completeness_pct")
+    assert (completeness["numerator"], completeness["denominator"]) == clark
+    assert completeness["estimate"] == pytest.approx(100 * clark[0] / clark[1])
+    alive = _row(table, "aa", "alive_seen_12m_pct")
+    assert (alive["numerator"], alive["denominator"]) == seen

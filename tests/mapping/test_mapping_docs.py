@@ -102,7 +102,7 @@ def _codes(result: Any) -> set[tuple[int, str | None, str]]:
 
 
 def test_every_shape_has_its_example() -> None:
-    assert set(SHAPES) == {"valencia", "graz", "oslo", "lund", "sevilla", "malaga"}
+    assert set(SHAPES) == {"valencia", "graz", "oslo", "lund", "aarhus", "sevilla", "malaga"}
 
 
 def test_shape_redcap_id_on_one_event(tmp_path: Path) -> None:
@@ -140,6 +140,25 @@ def test_shape_center_thresholds(tmp_path: Path) -> None:
         "(steering committee)",
         "settings": {"quarantine": {"max_share": 0.3}},
     }
+
+
+def test_shape_data_cutoff(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "aarhus")
+    assert result.data_cutoff() == {"date": "2026-11-25", "source": "mapping"}
+    assert result.data_cutoff_metadata() == {
+        "spinemet.data_cutoff": "2026-11-25",
+        "spinemet.data_cutoff_source": "mapping",
+    }
+    result.stated_cutoff = None
+    assert result.data_cutoff() == {"date": "2025-03-01", "source": "latest_last_contact"}
+
+
+def test_a_data_cutoff_that_is_not_a_date_is_named_by_centers_check(tmp_path: Path) -> None:
+    path = tmp_path / "aarhus.yaml"
+    path.write_text(SHAPES["aarhus"].replace("2026-11-25", "25.11.2026"), encoding="utf-8")
+    problems = check_mapping_file(path)[1]
+    assert [problem.key_path for problem in problems] == ["data_cutoff"]
+    assert problems[0].line == 16
 
 
 def test_shape_center_values_over_the_shared_vocabulary(tmp_path: Path) -> None:

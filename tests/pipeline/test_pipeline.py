@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from spinemet_etl.dataset import partition_file
@@ -37,6 +38,7 @@ class FakeProcess:
 
     failures: dict[str, Exception] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
+    cutoffs: dict[str, date] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, mapping_path: Path, landing_dir: Path, **options: Any) -> CenterResult:
@@ -45,7 +47,9 @@ class FakeProcess:
         if center_id in self.failures:
             raise self.failures[center_id]
         n = self.sizes.get(center_id, 2)
-        return sample_result(center_id, n=n, run_id=options["run_id"])
+        result = sample_result(center_id, n=n, run_id=options["run_id"])
+        result.stated_cutoff = self.cutoffs.get(center_id)
+        return result
 
     def centers_called(self) -> list[str]:
         return [call["center_id"] for call in self.calls]
@@ -316,6 +320,25 @@ def test_top_quarantine_reasons_count_rows_once_per_code() -> None:
         {"check_code": "missing-required", "rows": 3},
         {"check_code": "out-of-range", "rows": 1},
     ]
+
+
+def test_the_data_cutoff_is_in_the_manifest_and_the_partition_metadata(
+    settings: Settings,
+) -> None:
+    """lyon states its cut-off in its mapping file; boston's is its latest last contact."""
+    process = FakeProcess(cutoffs={"lyon": date(2026, 11, 25)})
+    manifest = run_pipeline(settings, process=process)
+    boston = sample_result("boston", n=2, run_id="x").patients["last_contact_date"].max()
+    expected = {
+        "lyon": ("2026-11-25", "mapping"),
+        "boston": (boston.date().isoformat(), "latest_last_contact"),
+    }
+    for center_id, (day, source) in expected.items():
+        assert manifest["centers"][center_id]["data_cutoff"] == {"date": day, "source": source}
+        path = partition_file(settings.data_path, "patients", center_id)
+        metadata = pq.read_metadata(path).metadata
+        assert metadata[b"spinemet.data_cutoff"] == day.encode()
+        assert metadata[b"spinemet.data_cutoff_source"] == source.encode()
 
 
 def test_outcome_manifest_entry_has_the_layout_keys() -> None:
