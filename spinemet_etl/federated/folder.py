@@ -49,6 +49,7 @@ def summary_document(summary: CenterSummary, created: datetime) -> dict[str, Any
         "pain_mcid": summary.pain_mcid,
         "strata": summary.sums,
         "quality": summary.quality,
+        "data_cutoff": summary.data_cutoff,
     }
 
 

@@ -110,6 +110,11 @@ def summary_html(document: dict[str, Any], risk_sets: pd.DataFrame) -> str:
             "created", "time_unit", "pain_mcid",
         )
     ]  # fmt: skip
+    cutoff = document["data_cutoff"]
+    identification.append(
+        ["data_cutoff", f"{cutoff['date']} (stated in the mapping file)" if cutoff["date"]
+         else "not sent (the latest last contact, a patient's date)"]
+    )  # fmt: skip
     quality = document["quality"]
     quality_rows = [[key, value] for key, value in quality.items() if key != "quarantined_by_check"]
     quality_rows += [

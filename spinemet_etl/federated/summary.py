@@ -19,6 +19,7 @@ from schemas.patients import PROCEDURES
 from spinemet_etl.endpoints.statistics import Statistics, pool_scopes
 from spinemet_etl.endpoints.sums import OUTCOMES, RISK_COLUMNS, SUM_COLUMNS
 from spinemet_etl.endpoints.table import STRATA
+from spinemet_etl.results import LATEST_CONTACT
 
 FORMAT = "spinemet-summary"
 VERSION = 1
@@ -28,6 +29,7 @@ FLOAT_SUMS = frozenset(
 """The sums that are not counts (every other SUM_COLUMNS value is a whole number)."""
 RISK_SET_COLUMNS = ("procedure", "outcome", "time", *RISK_COLUMNS)
 QUALITY_KEYS = ("status", "rows_read", "rows_harmonized", "rows_quarantined")
+CUTOFF_STATED = "mapping"
 
 
 @dataclass
@@ -42,6 +44,20 @@ class CenterSummary:
     pain_mcid: float = 2.0
     quality: dict[str, Any] = field(default_factory=dict)
     header: dict[str, Any] = field(default_factory=dict)
+    data_cutoff: dict[str, str | None] = field(default_factory=lambda: shareable_cutoff(None))
+
+
+def shareable_cutoff(record: dict[str, Any] | None) -> dict[str, str | None]:
+    """The data cut-off a summary may carry: a date only when the mapping file stated it.
+
+    Notes:
+        A cut-off that falls back to the latest `last_contact_date` is one patient's
+        date, which a summary never holds: only its source is sent. The endpoints need
+        no date anyway: the follow-up sums are counted at the hospital, in days.
+    """
+    if record and record.get("source") == CUTOFF_STATED and record.get("date"):
+        return {"date": str(record["date"]), "source": CUTOFF_STATED}
+    return {"date": None, "source": LATEST_CONTACT}
 
 
 def quality_record(entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -101,6 +117,7 @@ def split(
                 time_unit=stats.time_unit,
                 pain_mcid=stats.pain_mcid,
                 quality=quality_record(quality.get(center_id)),
+                data_cutoff=shareable_cutoff(quality.get(center_id, {}).get("data_cutoff")),
             )
         )
     return summaries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,13 @@ from spinemet_etl.federated.folder import (
     SUMMARY_JSON,
     sha256_of,
 )
-from spinemet_etl.federated.summary import FLOAT_SUMS, FORMAT, VERSION, CenterSummary
+from spinemet_etl.federated.summary import (
+    FLOAT_SUMS,
+    FORMAT,
+    VERSION,
+    CenterSummary,
+    shareable_cutoff,
+)
 
 MAX_JSON_BYTES = 4 << 20
 MAX_INTEGER_DIGITS = 16
@@ -119,6 +125,22 @@ def _check_header(path: Path, document: dict[str, Any], folder_center: str) -> N
         raise SummaryProblem(f"{path}: time_unit {document.get('time_unit')!r} is unknown")
     if not isinstance(document.get("pain_mcid"), int | float):
         raise SummaryProblem(f"{path}: pain_mcid is not a number")
+    _check_cutoff(path, document.get("data_cutoff"))
+
+
+def _check_cutoff(path: Path, cutoff: object) -> None:
+    """A cut-off is sent only when the mapping file stated it (never a patient's date)."""
+    if not isinstance(cutoff, dict) or cutoff != shareable_cutoff(cutoff):
+        raise SummaryProblem(
+            f"{path}: data_cutoff {str(cutoff)[:80]!r} is not a stated date "
+            '({"date": "YYYY-MM-DD", "source": "mapping"}) or '
+            '{"date": null, "source": "latest_last_contact"}'
+        )
+    if cutoff["date"] is not None:
+        try:
+            date.fromisoformat(cutoff["date"])
+        except ValueError:
+            raise SummaryProblem(f"{path}: data_cutoff {cutoff['date']!r} is not a date") from None
 
 
 def _check_sums(path: Path, strata: object) -> dict[str, dict[str, float]]:
@@ -196,5 +218,6 @@ def read_summary(folder: Path, folder_center: str) -> tuple[CenterSummary, datet
         pain_mcid=float(document["pain_mcid"]),
         quality=quality if isinstance(quality, dict) else {},
         header={"created": created.isoformat(timespec="seconds")},
+        data_cutoff=shareable_cutoff(document["data_cutoff"]),
     )
     return summary, created

@@ -143,10 +143,22 @@ def huge_integer(box: Path) -> tuple[str, str]:
     return "bravo", "out of range"
 
 
+def cutoff_a_patients_date(box: Path) -> tuple[str, str]:
+    cutoff = {"date": "2023-04-05", "source": "latest_last_contact"}
+    _edit_json(_run(box, "alpha"), _set("data_cutoff", cutoff))
+    return "alpha", "is not a stated date"
+
+
+def cutoff_not_a_date(box: Path) -> tuple[str, str]:
+    _edit_json(_run(box, "alpha"), _set("data_cutoff", {"date": "25.11.2026", "source": "mapping"}))
+    return "alpha", "data_cutoff '25.11.2026' is not a date"
+
+
 DAMAGES = [
     changed_byte, unknown_format, unknown_version, folder_and_id_disagree, id_not_a_slug,
     folder_not_a_slug, two_claim_one_center, risk_sets_not_parquet, risk_sets_wrong_columns,
-    risk_sets_not_adding_up, deep_nesting, huge_float, huge_integer,
+    risk_sets_not_adding_up, deep_nesting, huge_float, huge_integer, cutoff_a_patients_date,
+    cutoff_not_a_date,
 ]  # fmt: skip
 
 

@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from spinemet_etl.endpoints import endpoints_of
+from spinemet_etl.endpoints.statistics import from_rows
+from spinemet_etl.federated.folder import write_summary_folder
 from spinemet_etl.federated.pool import load_centers
-from spinemet_etl.federated.summary import merge
+from spinemet_etl.federated.summary import merge, split
 from tests.endpoints.conftest import build_patients
 from tests.federated.conftest import write_summaries
 
@@ -112,9 +114,11 @@ def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
     ]
     assert list(risk.columns) == columns
     assert sorted(document) == [
-        "center_id", "created", "format", "package_version", "pain_mcid", "quality", "run_id",
-        "schema_version", "strata", "time_unit", "version",
+        "center_id", "created", "data_cutoff", "format", "package_version", "pain_mcid",
+        "quality", "run_id", "schema_version", "strata", "time_unit", "version",
     ]  # fmt: skip
+    assert document["data_cutoff"] == {"date": None, "source": "latest_last_contact"}
+    assert "2011-02-05" not in json.dumps(document)  # the latest last contact: day 400
 
 
 def test_no_summary_table_has_a_row_per_patient(tmp_path: Path) -> None:
@@ -158,3 +162,16 @@ def test_a_coarser_time_unit_rounds_up_and_says_approximate(
     methods = endpoints.drop_duplicates("endpoint").set_index("endpoint")["method"]
     assert f"approximate: follow-up times coarsened to whole {unit}s" in methods["os_median_months"]
     assert "approximate" not in methods["mortality_30d_pct"]
+
+
+def test_a_stated_cutoff_is_sent_and_read_back(tmp_path: Path) -> None:
+    """A cut-off the mapping file states is the center's, not a patient's: it is sent."""
+    stats = from_rows(build_patients(THREE), plain_c=False)
+    stated = {"date": "2026-11-25", "source": "mapping"}
+    entries = {"tiny": {"run_id": "20260101T000000Z-0000", "data_cutoff": stated}}
+    (summary,) = split(stats, entries)
+    folder = write_summary_folder(summary, tmp_path)
+    assert json.loads((folder / "summary.json").read_text())["data_cutoff"] == stated
+    assert "2026-11-25 (stated in the mapping file)" in (folder / "summary.html").read_text()
+    (center,) = load_centers(tmp_path)
+    assert center.summary is not None and center.summary.data_cutoff == stated
