@@ -38,7 +38,7 @@ ENDPOINT_CODES = [
     "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m",
     "os_rmst_24m", "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m",
     "followup_completeness_pct", "alive_seen_12m_pct",
-    "tokuhashi_cindex", "tomita_cindex",
+    "tokuhashi_cindex", "tomita_cindex", "tokuhashi_cindex_stratified", "tomita_cindex_stratified",
     "os_logrank_centers", "os_logrank_procedure_stratified",
     "os_cox_hr_curettage", "os_cox_hr_en_bloc",
     "mortality_30d_pct_re", "pain_relief_pct_re", "neuro_improvement_pct_re",

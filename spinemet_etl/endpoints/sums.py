@@ -31,6 +31,8 @@ PROPORTIONS = (
 SCORES = (("tokuhashi", "tokuhashi_revised", False), ("tomita", "tomita", True))
 """(summary name, patients column, reverse) of each prognostic score."""
 PAIR_KINDS = ("concordant", "discordant", "tied_score")
+INFLUENCE_SUMS = ("dn_squares", "dn_dd", "dd_squares")
+"""Σ dN², Σ dN·dD, Σ dD² of each score: the C-index's infinitesimal-jackknife variance."""
 OUTCOMES = ("os", "lc")
 RISK_COLUMNS = ("events", "competing", "censored")
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH}
@@ -44,6 +46,7 @@ SUM_COLUMNS = (
     "followed_up_n", "followed_up_os_months_sum",
     "followup_observed_days_sum", "followup_potential_days_sum", "alive_n", "alive_seen_12m_n",
     *(f"{score}_{part}" for score, _, _ in SCORES for part in ("n", *PAIR_KINDS)),
+    *(f"{score}_{part}" for score, _, _ in SCORES for part in INFLUENCE_SUMS),
 )  # fmt: skip
 """The summed quantities of every (center, stratum), in summary.json's order."""
 
@@ -219,6 +222,9 @@ def _concordance(
         sums[f"{name}_n"] = center_count(groups, scored)
         for kind in PAIR_KINDS:
             sums[f"{name}_{kind}"] = getattr(within, kind)
+        assert within.influence is not None
+        for part, values in zip(INFLUENCE_SUMS, within.influence, strict=True):
+            sums[f"{name}_{part}"] = values
     return sums
 
 

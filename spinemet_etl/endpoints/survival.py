@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from spinemet_etl.endpoints.statistics import Statistics
-from spinemet_etl.endpoints.sums import PAIR_KINDS, RISK_COLUMNS, SCORES
+from spinemet_etl.endpoints.sums import INFLUENCE_SUMS, PAIR_KINDS, RISK_COLUMNS, SCORES
 from spinemet_etl.endpoints.table import STRATA, Endpoint
 from spinemet_etl.stats.competing import CompetingCells
-from spinemet_etl.stats.concordance import pair_counts
-from spinemet_etl.stats.km import GroupedKM, km_cells
+from spinemet_etl.stats.concordance import PairCounts, pair_counts
+from spinemet_etl.stats.km import Z_95, GroupedKM, km_cells
 from spinemet_etl.stats.km_summary import (
     GroupValues,
     median_survival,
@@ -21,6 +21,7 @@ KM = "kaplan-meier; ci=log (R survival default)"
 MEDIAN = f"{KM}; median ci=Brookmeyer-Crowley; se=Collett"
 RATE_MONTHS = (6, 12, 24)
 STRATIFIED_C = "pairs within centers only (R concordance(... + strata(center_id)))"
+PLAIN_FROM_SUMMARIES = "not computed from summaries (pairs across centers need patient rows); see"
 
 
 def _risk_cells(
@@ -129,26 +130,56 @@ def survival_endpoints(stats: Statistics) -> list[Endpoint]:
     return endpoints
 
 
+def _within_centers(stats: Statistics, name: str) -> PairCounts:
+    """A score's pairs within centers per group, with their influence sums."""
+    squares, cross, d_squares = (stats.sums[f"{name}_{part}"] for part in INFLUENCE_SUMS)
+    concordant, discordant, tied = (stats.sums[f"{name}_{kind}"] for kind in PAIR_KINDS)
+    return pair_counts(concordant, discordant, tied, (squares, cross, d_squares))
+
+
+def _c_values(endpoint: Endpoint, counts: PairCounts, rows: np.ndarray) -> None:
+    """Set C, its SE and CI (C ± z·se) of `counts` in the groups `rows`."""
+    se = counts.c_index_se()
+    values = {
+        "estimate": counts.c_index, "se": se, "ci_lower": counts.c_index - Z_95 * se,
+        "ci_upper": counts.c_index + Z_95 * se,
+    }  # fmt: skip
+    for column, value in values.items():
+        setattr(endpoint, column, np.where(rows, value, endpoint.column(column)))
+
+
 def concordance_endpoints(stats: Statistics) -> list[Endpoint]:
-    """Harrell's C of the Tokuhashi (higher = better) and Tomita (reversed) scores against OS.
+    """Harrell's C of the Tokuhashi (higher = better) and Tomita (reversed) scores against OS,
+    with the infinitesimal-jackknife SE and CI; the pooled scope also center-stratified.
 
     Notes:
-        `n` counts the patients with the score; the C is null without a comparable pair;
-        no SE. A center's C counts its own pairs. The pooled scope's C counts every pair
-        of patients when the rows are at hand (`stats.plain_c`); from summaries it can
-        count only pairs within a center (R's `+ strata(center_id)`), and `method` says so.
+        `n` counts the patients with the score; the C is null without a comparable pair.
+        A center's C counts its own pairs. The pooled scope's plain C counts every pair of
+        patients, so it needs the rows (`stats.plain_c`); from summaries it is null with
+        the reason. `<score>_cindex_stratified` (pooled scope only) counts pairs within a
+        center (R's `+ strata(center_id)`), from summaries exactly.
     """
     pooled = np.arange(stats.layout.n_groups) // len(STRATA) == len(stats.scopes) - 1
     endpoints = []
     for name, _, reverse in SCORES:
-        counts = [stats.sums[f"{name}_{kind}"] for kind in PAIR_KINDS]
-        c_index = pair_counts(*counts).c_index
+        within = _within_centers(stats, name)
         orientation = "reverse=TRUE" if reverse else "reverse=FALSE"
-        method = f"Harrell's C (R concordance, {orientation}); tied scores count 1/2"
-        if name in stats.plain_c:
-            c_index = np.where(pooled, stats.plain_c[name].c_index, c_index)
-        else:
-            method = f"{method}; pooled: {STRATIFIED_C}"
+        method = (
+            f"Harrell's C (R concordance, {orientation}); tied scores count 1/2; "
+            "se=infinitesimal jackknife (R sqrt(concordance()$var)); ci=C +- z*se"
+        )
         n_scored = stats.sums[f"{name}_n"]
-        endpoints.append(Endpoint(f"{name}_cindex", method, estimate=c_index, n=n_scored))
+        empty = np.full(pooled.size, np.nan)
+        plain = Endpoint(f"{name}_cindex", method, estimate=empty, n=n_scored)
+        _c_values(plain, within, ~pooled)
+        if name in stats.plain_c:
+            _c_values(plain, stats.plain_c[name], pooled)
+        else:
+            plain.method = f"{method}; pooled: {PLAIN_FROM_SUMMARIES} {name}_cindex_stratified"
+        stratified = Endpoint(
+            f"{name}_cindex_stratified", f"{method}; {STRATIFIED_C}", estimate=empty,
+            n=n_scored, rows=pooled,
+        )  # fmt: skip
+        _c_values(stratified, within, pooled)
+        endpoints += [plain, stratified]
     return endpoints

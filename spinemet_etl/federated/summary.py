@@ -17,7 +17,13 @@ import pandas as pd
 from schemas.endpoints import POOLED_SCOPE
 from schemas.patients import PROCEDURES
 from spinemet_etl.endpoints.statistics import Statistics, pool_scopes
-from spinemet_etl.endpoints.sums import OUTCOMES, RISK_COLUMNS, SUM_COLUMNS
+from spinemet_etl.endpoints.sums import (
+    INFLUENCE_SUMS,
+    OUTCOMES,
+    RISK_COLUMNS,
+    SCORES,
+    SUM_COLUMNS,
+)
 from spinemet_etl.endpoints.table import STRATA
 from spinemet_etl.results import LATEST_CONTACT
 
@@ -25,6 +31,7 @@ FORMAT = "spinemet-summary"
 VERSION = 1
 FLOAT_SUMS = frozenset(
     {"age_sum", "age_squares_sum", "age_centered_squares_sum", "followed_up_os_months_sum"}
+    | {f"{score}_{part}" for score, _, _ in SCORES for part in INFLUENCE_SUMS}
 )
 """The sums that are not counts (every other SUM_COLUMNS value is a whole number)."""
 RISK_SET_COLUMNS = ("procedure", "outcome", "time", *RISK_COLUMNS)

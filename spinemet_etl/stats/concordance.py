@@ -11,12 +11,37 @@ from spinemet_etl.stats.grouping import FloatArray, IntArray, group_sort_order, 
 
 @dataclass(frozen=True)
 class PairCounts:
-    """Per group: concordant, discordant and score-tied comparable pairs, and C."""
+    """Per group: concordant, discordant and score-tied comparable pairs, and C.
+
+    `influence` holds, per group, Σ dN², Σ dN·dD and Σ dD² over its patients, where dN and
+    dD are a patient's influence on the numerator (concordant + tied / 2) and on the
+    comparable pairs: the pairs it is part of. From them follows the infinitesimal-
+    jackknife variance of C (`c_index_se`).
+    """
 
     concordant: FloatArray
     discordant: FloatArray
     tied_score: FloatArray
     c_index: FloatArray
+    influence: tuple[FloatArray, FloatArray, FloatArray] | None = None
+
+    def c_index_se(self) -> FloatArray:
+        """R's `sqrt(concordance(...)$var)`: √(Σ (dN − C dD)²) / pairs; NaN without pairs.
+
+        Notes:
+            The infinitesimal jackknife (R survival's `concordance`, timewt = "n"):
+            Σ_i (dN_i − C dD_i)² / D² = (Σ dN² − 2C Σ dN dD + C² Σ dD²) / D². Counts
+            and influence sums of strata add, so a center-stratified C's variance is
+            that of the summed sums.
+        """
+        if self.influence is None:
+            return np.full(self.c_index.size, np.nan)
+        squares, cross, d_squares = self.influence
+        c = self.c_index
+        pairs = self.concordant + self.discordant + self.tied_score
+        spread = np.maximum(squares - 2 * c * cross + c**2 * d_squares, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(pairs > 0, np.sqrt(spread) / pairs, np.nan)
 
 
 def harrell_c(
@@ -59,10 +84,54 @@ def harrell_c(
         np.bincount(g[e][scored], weights=x[scored], minlength=n_groups)
         for x in (concordant, discordant, tied)
     ]
-    return pair_counts(sums[0], sums[1], sums[2])
+    early = [np.where(scored, x, 0.0) for x in (concordant, discordant, tied)]
+    late = _earlier_counts(g, t, e, codes, n_values, n_groups)
+    late_lower, late_tied, late_higher = late
+    late_concordant, late_discordant = (
+        (late_higher, late_lower) if reverse else (late_lower, late_higher)
+    )
+    per_row = [late_concordant, late_discordant, late_tied]
+    for row, values in zip(per_row, early, strict=True):
+        row[e] += values
+    d_numerator = per_row[0] + per_row[2] / 2
+    d_pairs = per_row[0] + per_row[1] + per_row[2]
+
+    def by_group(values: FloatArray) -> FloatArray:
+        return np.bincount(g, weights=values, minlength=n_groups).astype(np.float64)
+
+    influence = (
+        by_group(d_numerator**2), by_group(d_numerator * d_pairs), by_group(d_pairs**2)
+    )  # fmt: skip
+    return pair_counts(sums[0], sums[1], sums[2], influence)
 
 
-def pair_counts(concordant: np.ndarray, discordant: np.ndarray, tied: np.ndarray) -> PairCounts:
+def _earlier_counts(
+    g: IntArray, t: FloatArray, e: np.ndarray, codes: IntArray, n_values: int, n_groups: int
+) -> list[FloatArray]:
+    """For each scored row, the comparable earlier events (events of its group before its
+    block of equal time and status) with a lower, equal and higher score; rows sorted."""
+    block_start = _block_starts(g, t, e)
+    group_start = segment_starts(g, n_groups)[g]
+    lower, tied, total = (np.zeros(codes.size) for _ in range(3))
+    below = np.zeros(codes.size + 1, dtype=np.int64)
+    for value in range(n_values):
+        at_most = np.concatenate([[0], np.cumsum(e & (codes <= value))])
+        rows = np.flatnonzero(codes == value)
+        starts, stops = group_start[rows], block_start[rows]
+        lower[rows] = below[stops] - below[starts]
+        tied[rows] = at_most[stops] - at_most[starts] - lower[rows]
+        below = at_most
+    scored = codes < n_values
+    total[scored] = (below[block_start] - below[group_start])[scored]
+    return [lower, tied, total - lower - tied]
+
+
+def pair_counts(
+    concordant: np.ndarray,
+    discordant: np.ndarray,
+    tied: np.ndarray,
+    influence: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+) -> PairCounts:
     """PairCounts with C = (concordant + tied / 2) / all comparable pairs, NaN without any."""
     pairs = concordant + discordant + tied
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -72,18 +141,28 @@ def pair_counts(concordant: np.ndarray, discordant: np.ndarray, tied: np.ndarray
         discordant=discordant.astype(np.float64),
         tied_score=tied.astype(np.float64),
         c_index=c_index.astype(np.float64),
+        influence=influence,
     )
 
 
 def add_pair_counts(parts: list[PairCounts]) -> PairCounts:
     """The counts of disjoint sets of groups (or of pairs) added, and C recomputed.
 
-    The counts are integers held in float64, so their sums are exact in any order.
+    The counts are integers held in float64, so their sums are exact in any order; the
+    influence sums (quarter-integers) add too, when every part has them.
     """
+    influences = [p.influence for p in parts if p.influence is not None]
+    influence = None
+    if len(influences) == len(parts):
+        squares, cross, d_squares = (
+            np.sum([one[k] for one in influences], axis=0) for k in range(3)
+        )
+        influence = (squares, cross, d_squares)
     return pair_counts(
         np.sum([p.concordant for p in parts], axis=0),
         np.sum([p.discordant for p in parts], axis=0),
         np.sum([p.tied_score for p in parts], axis=0),
+        influence,
     )
 
 
@@ -119,6 +198,14 @@ def _score_counts(
         tied[rows] = (at_most[ends] - at_most[stops]) - lower[rows]
         below = at_most
     return lower, tied, (below[block_end] - below[group_end]).astype(np.float64)
+
+
+def _block_starts(group: IntArray, time: FloatArray, event: np.ndarray) -> IntArray:
+    """For each row, the index of the first row of its block of equal (group, time, event)."""
+    new = np.ones(group.size, dtype=bool)
+    new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1]) | (event[1:] != event[:-1])
+    starts = np.flatnonzero(new)
+    return starts[np.cumsum(new) - 1]
 
 
 def _block_ends(group: IntArray, time: FloatArray, event: np.ndarray) -> IntArray:

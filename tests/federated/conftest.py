@@ -14,6 +14,7 @@ from spinemet_etl.federated.pool import load_centers
 from spinemet_etl.federated.summary import merge, split
 
 C_INDICES = ("tokuhashi_cindex", "tomita_cindex")
+STRATIFIED_C = ("tokuhashi_cindex_stratified", "tomita_cindex_stratified")
 VALUES = ("estimate", "se", "ci_lower", "ci_upper", "p_value")
 COUNTS = ("n", "numerator", "denominator")
 
@@ -35,8 +36,13 @@ def pooled_from_folders(patients: pd.DataFrame, outbox: Path) -> pd.DataFrame:
 
 
 def pooled_c_rows(table: pd.DataFrame) -> pd.Series:
-    """True for the pooled scope's C-index rows (the one stated exception)."""
+    """True for the pooled scope's plain C-index rows (the one stated exception)."""
     return (table["center_id"] == "ALL") & table["endpoint"].isin(C_INDICES)
+
+
+def stratified_c_rows(table: pd.DataFrame) -> pd.Series:
+    """True for the pooled scope's center-stratified C-index rows."""
+    return (table["center_id"] == "ALL") & table["endpoint"].isin(STRATIFIED_C)
 
 
 def assert_same_endpoints(central: pd.DataFrame, pooled: pd.DataFrame) -> None:

@@ -25,7 +25,7 @@ from spinemet_etl.federated.summarize import summarize
 from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.settings import load_settings
 from tests.endpoints.test_agreement_with_r import _write_canonical
-from tests.federated.conftest import assert_same_endpoints, pooled_c_rows
+from tests.federated.conftest import assert_same_endpoints, pooled_c_rows, stratified_c_rows
 from tests.reliability.helpers import CENTERS
 from tests.reliability.privacy_scan import date_forms, file_texts, leaks, write_marked_consortium
 
@@ -177,7 +177,7 @@ def test_the_demos_pooled_c_is_rs_center_stratified_c(
         check=True, timeout=120,
     )  # fmt: skip
     pooled = _pool(consortium["root"] / "outbox", tmp_path / "coordinator")
-    ours = pooled[pooled_c_rows(pooled)].merge(
+    ours = pooled[stratified_c_rows(pooled)].merge(
         pd.read_csv(tmp_path / "r.csv"), on=["stratum", "endpoint"], suffixes=("", "_r")
     )
     assert len(ours) == 8

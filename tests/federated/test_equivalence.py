@@ -1,8 +1,10 @@
 """Pooling center summaries gives the endpoint table of the patient rows (federated.md).
 
 Counts exactly and estimates to 1e-9 relative, on R's lung and veteran cohorts with the
-edge cases and on a 50-center synthetic consortium; the pooled C-indices, the one stated
-exception, agree with R's `concordance(Surv ~ score + strata(center_id))`.
+edge cases and on a 50-center synthetic consortium, version 2 endpoints included; the
+pooled C-indices, the one stated exception, are null from summaries, and their
+center-stratified versions (C, SE) agree with R's `concordance(Surv ~ score +
+strata(center_id))`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from spinemet_etl.endpoints import compute_endpoints
 from tests.endpoints.conftest import build_patients
 from tests.endpoints.test_agreement_with_r import _lung, _odd_cohorts, _veteran, _write_canonical
 from tests.federated.conftest import (
-    C_INDICES,
+    STRATIFIED_C,
     assert_same_endpoints,
     pooled_c_rows,
     pooled_from_folders,
+    stratified_c_rows,
 )
 
 R_DIR = Path(__file__).resolve().parents[1] / "r"
@@ -90,11 +93,15 @@ def test_pooled_c_is_rs_center_stratified_c(cohort: pd.DataFrame, tmp_path: Path
     _write_canonical(cohort, tmp_path / "patients.csv")
     _rscript("stratified_concordance.R", tmp_path / "patients.csv", tmp_path / "r.csv")
     r_rows = pd.read_csv(tmp_path / "r.csv")
-    ours = pooled[pooled_c_rows(pooled)].merge(
+    ours = pooled[stratified_c_rows(pooled)].merge(
         r_rows, on=["stratum", "endpoint"], suffixes=("", "_r")
     )
     assert len(ours) == 2 * 4
-    both = ours[["estimate", "estimate_r"]].to_numpy(dtype=float)
-    assert np.allclose(both[:, 0], both[:, 1], rtol=1e-9, equal_nan=True), ours.to_string()
+    for column in ("estimate", "se"):
+        both = ours[[column, f"{column}_r"]].to_numpy(dtype=float)
+        assert np.allclose(both[:, 0], both[:, 1], rtol=1e-9, equal_nan=True), ours.to_string()
     assert all("strata(center_id)" in m for m in ours["method"])
-    assert set(ours["endpoint"]) == set(C_INDICES)
+    assert set(ours["endpoint"]) == set(STRATIFIED_C)
+    plain = pooled[pooled_c_rows(pooled)]
+    assert plain["estimate"].isna().all() and plain["se"].isna().all()
+    assert all("not computed from summaries" in m for m in plain["method"])

@@ -67,7 +67,10 @@ def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
     local recurrence on day 50 and was last seen alive on day 100; patient 3 (palliative)
     died on day 400 without recurrence. No cut-off is stated, so it is the latest last
     contact, day 400: patient 2's potential follow-up is 400 days, and being seen 300 days
-    before it, within 365 days."""
+    before it, within 365 days. C-index influence (pairs a patient is part of): in `all`,
+    patient 1 is in the concordant pair with 2 and the discordant one with 3 (dN = 1,
+    dD = 2), patient 2 in the concordant one (1, 1), patient 3 in the discordant one
+    (0, 1): Σ dN² = 2, Σ dN·dD = 3, Σ dD² = 6, for both scores."""
     document, risk = _summary(tmp_path, THREE)
     strata = document["strata"]
     palliative = dict(
@@ -80,6 +83,7 @@ def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
         local_control_pct_numerator=1, local_control_pct_denominator=1,
         tokuhashi_n=2, tokuhashi_discordant=1, tomita_n=2, tomita_discordant=1,
         followup_observed_days_sum=410, followup_potential_days_sum=410,
+        tokuhashi_dd_squares=2, tomita_dd_squares=2,
     )  # fmt: skip
     curettage = dict(
         n=1, age_n=1, age_sum=60.0, age_squares_sum=3600.0, female_n=1, procedure_curettage_n=1,
@@ -94,6 +98,8 @@ def test_what_a_three_patient_center_reveals(tmp_path: Path) -> None:
     everyone.update(
         age_centered_squares_sum=11070.25 - 180.5**2 / 3, tokuhashi_concordant=1,
         tomita_concordant=1, followed_up_os_months_sum=500 / DPM,
+        tokuhashi_dn_squares=2, tokuhashi_dn_dd=3, tokuhashi_dd_squares=6,
+        tomita_dn_squares=2, tomita_dn_dd=3, tomita_dd_squares=6,
     )  # fmt: skip
     expected = {
         "all": _stratum(**everyone), "procedure=palliative": _stratum(**palliative),

@@ -97,6 +97,25 @@ horizons_block <- function(s, fit, scope, stratum, n) {
   }
 }
 
+concordance_rows <- function(scored, score, scope, stratum, code, stratified) {
+  # Harrell's C with sqrt(concordance()$var) and C +- z se; + strata(center_id) if asked.
+  c_index <- se <- NA
+  if (nrow(scored) > 1) {
+    f <- if (stratified) Surv(os_months, os_event) ~ x + strata(center_id) else
+      Surv(os_months, os_event) ~ x
+    scored$x <- scored[[score]]
+    fit_c <- concordance(f, data = scored, reverse = (score == "tomita"))
+    count <- if (is.matrix(fit_c$count)) colSums(fit_c$count) else fit_c$count
+    pairs <- sum(count[c("concordant", "discordant", "tied.x")])
+    if (pairs > 0) {
+      c_index <- fit_c$concordance
+      se <- sqrt(fit_c$var)
+    }
+  }
+  add(scope, stratum, code, nrow(scored), c_index, se = se, lo = c_index - z * se,
+      hi = c_index + z * se)
+}
+
 survival_block <- function(s, scope, stratum, n) {
   fit <- survfit(Surv(os_months, os_event) ~ 1, data = s)
   tab <- summary(fit, rmean = "individual")$table
@@ -118,14 +137,10 @@ survival_block <- function(s, scope, stratum, n) {
   for (score in c("tokuhashi_revised", "tomita")) {
     scored <- s[!is.na(s[[score]]), ]
     code <- if (score == "tomita") "tomita_cindex" else "tokuhashi_cindex"
-    c_index <- NA
-    if (nrow(scored) > 1) {
-      fit_c <- concordance(Surv(os_months, os_event) ~ scored[[score]], data = scored,
-                           reverse = (score == "tomita"))
-      pairs <- sum(fit_c$count[c("concordant", "discordant", "tied.x")])
-      if (pairs > 0) c_index <- fit_c$concordance
+    concordance_rows(scored, score, scope, stratum, code, FALSE)
+    if (scope == "ALL") {
+      concordance_rows(scored, score, scope, stratum, paste0(code, "_stratified"), TRUE)
     }
-    add(scope, stratum, code, nrow(scored), c_index)
   }
 }
 

@@ -12,18 +12,22 @@ for (stratum in c("all", "palliative", "curettage", "en_bloc")) {
   s <- if (stratum == "all") d else d[d$procedure == stratum, ]
   for (score in c("tokuhashi_revised", "tomita")) {
     scored <- s[!is.na(s[[score]]), ]
-    c_index <- NA
+    c_index <- se <- NA
     if (nrow(scored) > 1) {
       fit <- concordance(Surv(os_months, os_event) ~ scored[[score]] + strata(center_id),
                          data = scored, reverse = (score == "tomita"))
       count <- if (is.matrix(fit$count)) colSums(fit$count) else fit$count
       pairs <- sum(count[c("concordant", "discordant", "tied.x")])
-      if (pairs > 0) c_index <- fit$concordance
+      if (pairs > 0) {
+        c_index <- fit$concordance
+        se <- sqrt(fit$var)
+      }
     }
     rows[[length(rows) + 1]] <- data.frame(
       stratum = if (stratum == "all") "all" else paste0("procedure=", stratum),
-      endpoint = if (score == "tomita") "tomita_cindex" else "tokuhashi_cindex",
-      estimate = c_index)
+      endpoint = if (score == "tomita") "tomita_cindex_stratified" else
+        "tokuhashi_cindex_stratified",
+      estimate = c_index, se = se)
   }
 }
 write.csv(do.call(rbind, rows), args[2], row.names = FALSE, na = "")
