@@ -40,7 +40,7 @@ ENDPOINT_CODES = [
     "followup_completeness_pct", "alive_seen_12m_pct",
     "tokuhashi_cindex", "tomita_cindex", "tokuhashi_cindex_stratified", "tomita_cindex_stratified",
     "os_logrank_centers", "os_logrank_procedure_stratified",
-    "os_cox_hr_curettage", "os_cox_hr_en_bloc",
+    "os_cox_hr_curettage", "os_cox_hr_en_bloc", "os_cox_ph_global_p",
     "mortality_30d_pct_re", "pain_relief_pct_re", "neuro_improvement_pct_re",
     "local_control_pct_re",
 ]  # fmt: skip

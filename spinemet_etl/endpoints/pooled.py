@@ -7,12 +7,14 @@ import numpy as np
 from schemas.patients import PROCEDURES
 from spinemet_etl.endpoints.statistics import Statistics
 from spinemet_etl.endpoints.table import Endpoint, Groups
-from spinemet_etl.stats.cox import MAX_ITERATIONS, cox_from_table
+from spinemet_etl.stats.cox import MAX_ITERATIONS, CoxResult, cox_from_table, ph_test_global
 from spinemet_etl.stats.logrank import RiskTable, logrank_from_table, risk_table_cells
 from spinemet_etl.stats.proportions import dersimonian_laird
 
 RE_SOURCES = ("mortality_30d_pct", "pain_relief_pct", "neuro_improvement_pct", "local_control_pct")
 COX = "Cox PH, strata=center_id, ties=Efron (R coxph); HR vs palliative; Wald p"
+PH = 'global proportional-hazards score test (R cox.zph(fit, transform="km"), GLOBAL)'
+PH_CODE = "os_cox_ph_global_p"
 
 
 def _single(groups: Groups, code: str, method: str, **values: float) -> Endpoint:
@@ -76,34 +78,48 @@ def logrank_endpoints(stats: Statistics) -> list[Endpoint]:
     return endpoints
 
 
-def cox_endpoints(stats: Statistics) -> list[Endpoint]:
-    """Hazard ratios of curettage and en bloc versus palliative, Cox stratified by center.
+def _fit_cox(stats: Statistics) -> tuple[list[int], RiskTable, CoxResult] | str:
+    """The center-stratified Cox model of OS on procedure, or why it was not fitted.
 
-    Notes:
-        Levels without deaths are left out of the model (with their patients): R would
-        return a diverging coefficient with a warning, whose limit is this fit. Their
-        HR, and every HR when palliative has no deaths, is null with the reason.
+    Levels without deaths are left out of the model (with their patients): R would
+    return a diverging coefficient with a warning, whose limit is this fit.
     """
-    groups = stats.layout
     os_risk = stats.risk[stats.risk["outcome"] == 0]
     deaths = np.bincount(os_risk["procedure"], weights=os_risk["events"], minlength=len(PROCEDURES))
     levels = [code for code in range(len(PROCEDURES)) if deaths[code] > 0]
-    codes = [f"os_cox_hr_{procedure}" for procedure in PROCEDURES[1:]]
     if 0 not in levels or len(levels) < 2:
-        reason = f"{COX}; not computed: no deaths in palliative or in every other procedure"
-        return [_single(groups, code, reason) for code in codes]
+        return "not computed: no deaths in palliative or in every other procedure"
+    table = _levels_table(stats, levels)
     try:
-        result = cox_from_table(_levels_table(stats, levels), len(levels))
+        return levels, table, cox_from_table(table, len(levels))
     except np.linalg.LinAlgError:
-        reason = f"{COX}; not estimable: no procedure contrast within any center"
-        return [_single(groups, code, reason) for code in codes]
-    fitted = result.iterations < MAX_ITERATIONS and bool(
+        return "not estimable: no procedure contrast within any center"
+
+
+def _fitted(result: CoxResult) -> bool:
+    return result.iterations < MAX_ITERATIONS and bool(
         np.all(np.isfinite([result.se, result.lower, result.upper]))
     )
+
+
+def cox_endpoints(stats: Statistics) -> list[Endpoint]:
+    """Hazard ratios of curettage and en bloc versus palliative, Cox stratified by center,
+    and the model's global proportional-hazards test.
+
+    Notes:
+        A level without deaths has a null HR with the reason; every HR is null when
+        palliative has no deaths.
+    """
+    groups = stats.layout
+    codes = [f"os_cox_hr_{procedure}" for procedure in PROCEDURES[1:]]
+    fit = _fit_cox(stats)
+    if isinstance(fit, str):
+        return [_single(groups, code, f"{COX}; {fit}") for code in [*codes, PH_CODE]]
+    levels, table, result = fit
     endpoints = []
     method = COX if stats.time_unit == "day" else f"{COX}; approximate: times in {stats.time_unit}s"
     for level, code in enumerate(codes, start=1):
-        if level not in levels or not fitted:
+        if level not in levels or not _fitted(result):
             endpoints.append(_single(groups, code, f"{COX}; not estimable: no deaths or no fit"))
             continue
         k = levels.index(level) - 1
@@ -112,7 +128,28 @@ def cox_endpoints(stats: Statistics) -> list[Endpoint]:
             "ci_upper": result.upper[k], "p_value": result.p_value[k],
         }  # fmt: skip
         endpoints.append(_single(groups, code, method, **values))
-    return endpoints
+    return [*endpoints, _ph_endpoint(stats, levels, table, result)]
+
+
+def _ph_endpoint(
+    stats: Statistics, levels: list[int], table: RiskTable, result: CoxResult
+) -> Endpoint:
+    """cox.zph's GLOBAL test of the fitted model: chi-square in estimate, p in p_value."""
+    groups = stats.layout
+    method = f"{PH}; model: {COX}"
+    if not _fitted(result):
+        return _single(groups, PH_CODE, f"{method}; not computed: the model did not converge")
+    risk = stats.risk[(stats.risk["outcome"] == 0) & np.isin(stats.risk["procedure"], levels)]
+    by_time = risk.groupby("time")[["events", "competing", "censored"]].sum()
+    total = by_time.sum(axis=1).to_numpy()
+    at_risk = np.cumsum(total[::-1])[::-1]
+    surv_after = np.cumprod(1 - by_time["events"].to_numpy() / at_risk)
+    surv_before = np.concatenate([[1.0], surv_after[:-1]])
+    times = stats.months(by_time.index.to_numpy())
+    assert table.time is not None
+    transform = 1 - surv_before[np.searchsorted(times, stats.months(table.time))]
+    chisq, df, p_value = ph_test_global(table, result.coef, transform)
+    return _single(groups, PH_CODE, f"{method}; df={df}", estimate=chisq, p_value=p_value)
 
 
 def _levels_table(stats: Statistics, levels: list[int]) -> RiskTable:

@@ -36,6 +36,7 @@ class _EfronTerms:
     deaths: FloatArray
     fraction: FloatArray
     total_deaths: FloatArray
+    cell: np.ndarray
 
 
 def _efron_terms(at_risk: FloatArray, deaths: FloatArray) -> _EfronTerms:
@@ -47,7 +48,48 @@ def _efron_terms(at_risk: FloatArray, deaths: FloatArray) -> _EfronTerms:
         deaths=deaths[rows],
         fraction=rank / per_cell[rows],
         total_deaths=deaths.sum(axis=0),
+        cell=rows,
     )
+
+
+def _shares(terms: _EfronTerms, coef: FloatArray) -> FloatArray:
+    """Per death row, the Efron-weighted share of each non-reference level at risk."""
+    risk = np.exp(np.concatenate([[0.0], coef]))
+    part = (terms.at_risk - terms.fraction[:, None] * terms.deaths) * risk
+    return np.asarray(part[:, 1:] / part.sum(axis=1)[:, None], dtype=np.float64)
+
+
+def ph_test_global(
+    table: RiskTable, coef: FloatArray, transform: FloatArray
+) -> tuple[float, int, float]:
+    """The global proportional-hazards score test of a fitted `cox_from_table` model.
+
+    Notes:
+        R `cox.zph(fit)$table["GLOBAL", ]`: the score test, at the fitted β, of adding
+        the covariates × g(t), with `transform` the g of each cell of `table` (R's
+        `transform = "km"`: 1 − KM(t−) of all the model's patients), centered on its
+        mean over deaths. With the covariates constant within a tied set, each cell's
+        Efron score u_c and information I_c give u_g = Σ g_c u_c and the information
+        blocks Σ I_c, Σ g_c I_c, Σ g_c² I_c; chi-square = u_gᵀ (full information)⁻¹
+        u_g on as many df as coefficients.
+    """
+    from scipy.special import chdtrc
+
+    terms = _efron_terms(table.at_risk, table.deaths)
+    share = _shares(terms, coef)
+    deaths = table.deaths.sum(axis=1)
+    g = transform - (deaths @ transform) / deaths.sum()
+    g_row = g[terms.cell]
+    p = coef.size
+    score = table.deaths[:, 1:] - np.stack(
+        [np.bincount(terms.cell, weights=share[:, k], minlength=g.size) for k in range(p)], axis=1
+    )
+    u = np.concatenate([np.zeros(p), g @ score])
+    row_info = share[:, :, None] * (np.eye(p)[None] - share[:, None, :])
+    blocks = [np.einsum("r,rij->ij", weight, row_info) for weight in (g_row**0, g_row, g_row**2)]
+    information = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
+    chisq = float(u @ np.linalg.solve(information, u))
+    return chisq, p, float(chdtrc(p, chisq))
 
 
 def _loglik(terms: _EfronTerms, coef: FloatArray) -> tuple[float, FloatArray, FloatArray]:

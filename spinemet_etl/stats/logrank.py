@@ -11,10 +11,12 @@ from spinemet_etl.stats.grouping import BoolArray, FloatArray, IntArray
 
 @dataclass(frozen=True)
 class RiskTable:
-    """At-risk and death counts per (stratum, distinct event time) cell × group."""
+    """At-risk and death counts per (stratum, distinct event time) cell × group; `time`
+    is each cell's event time."""
 
     at_risk: FloatArray
     deaths: FloatArray
+    time: FloatArray | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ def risk_table_cells(
     Cells may repeat a (stratum, group, time); patients are counted, never rows, so a
     cell of k patients gives the same table as k rows of one patient.
     """
-    time_rank = np.unique(time, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    distinct, time_rank = np.unique(time, return_inverse=True)
+    time_rank = time_rank.astype(np.int64).reshape(-1)
     n_times = int(time_rank.max()) + 1 if time.size else 1
     key = strata.astype(np.int64) * n_times + time_rank
     cell_keys = np.unique(key[deaths > 0])
@@ -66,7 +69,7 @@ def risk_table_cells(
         first = np.searchsorted(keys, cell_keys)
         at_risk[:, level] = patients[np.searchsorted(keys, cell_end)] - patients[first]
         dead[:, level] = died[np.searchsorted(keys, cell_keys, side="right")] - died[first]
-    return RiskTable(at_risk=at_risk, deaths=dead)
+    return RiskTable(at_risk=at_risk, deaths=dead, time=distinct[cell_keys % n_times])
 
 
 def logrank_test(

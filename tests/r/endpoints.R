@@ -209,8 +209,11 @@ add("ALL", "all", "os_logrank_centers", n_all, lr$chisq, p = lr$pvalue)
 lr <- survdiff(Surv(os_months, os_event) ~ procedure + strata(center_id), data = d)
 add("ALL", "all", "os_logrank_procedure_stratified", n_all, lr$chisq, p = lr$pvalue)
 d$procedure_f <- factor(d$procedure, levels = procedures)
-cox <- summary(coxph(Surv(os_months, os_event) ~ procedure_f + strata(center_id), data = d,
-                     ties = "efron"))
+cox_fit <- coxph(Surv(os_months, os_event) ~ procedure_f + strata(center_id), data = d,
+                 ties = "efron")
+cox <- summary(cox_fit)
+zph <- cox.zph(cox_fit, transform = "km")$table["GLOBAL", ]
+add("ALL", "all", "os_cox_ph_global_p", n_all, zph["chisq"], p = zph["p"])
 for (p in procedures[-1]) {
   term <- paste0("procedure_f", p)
   add("ALL", "all", paste0("os_cox_hr_", p), n_all, cox$conf.int[term, "exp(coef)"],
