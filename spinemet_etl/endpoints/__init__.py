@@ -19,6 +19,7 @@ from spinemet_etl.endpoints.pooled import (
     cox_endpoints,
     logrank_endpoints,
     random_effects_endpoints,
+    reml_endpoints,
 )
 from spinemet_etl.endpoints.statistics import Statistics, from_rows
 from spinemet_etl.endpoints.survival import concordance_endpoints, survival_endpoints
@@ -43,6 +44,10 @@ ENDPOINT_CODES = [
     "os_cox_hr_curettage", "os_cox_hr_en_bloc", "os_cox_ph_global_p",
     "mortality_30d_pct_re", "pain_relief_pct_re", "neuro_improvement_pct_re",
     "local_control_pct_re",
+    "mortality_30d_pct_re_reml", "pain_relief_pct_re_reml", "neuro_improvement_pct_re_reml",
+    "local_control_pct_re_reml",
+    "mortality_30d_pct_pi", "pain_relief_pct_pi", "neuro_improvement_pct_pi",
+    "local_control_pct_pi",
 ]  # fmt: skip
 
 
@@ -87,4 +92,5 @@ def endpoints_of(stats: Statistics) -> pd.DataFrame:
     ]
     by_code = {endpoint.code: endpoint for endpoint in endpoints}
     endpoints += random_effects_endpoints(by_code, groups, n)
+    endpoints += reml_endpoints(by_code, groups, n)
     return assemble(endpoints, groups, n, ENDPOINT_CODES)

@@ -9,12 +9,21 @@ from spinemet_etl.endpoints.statistics import Statistics
 from spinemet_etl.endpoints.table import Endpoint, Groups
 from spinemet_etl.stats.cox import MAX_ITERATIONS, CoxResult, cox_from_table, ph_test_global
 from spinemet_etl.stats.logrank import RiskTable, logrank_from_table, risk_table_cells
-from spinemet_etl.stats.proportions import dersimonian_laird
+from spinemet_etl.stats.proportions import (
+    PooledProportion,
+    dersimonian_laird,
+    reml_hartung_knapp,
+)
 
 RE_SOURCES = ("mortality_30d_pct", "pain_relief_pct", "neuro_improvement_pct", "local_control_pct")
 COX = "Cox PH, strata=center_id, ties=Efron (R coxph); HR vs palliative; Wald p"
 PH = 'global proportional-hazards score test (R cox.zph(fit, transform="km"), GLOBAL)'
 PH_CODE = "os_cox_ph_global_p"
+REML = (
+    "REML random effects on the logit scale, Hartung-Knapp CI (metafor rma PLO, "
+    'method="REML", test="knha", add=1/2, to="only0")'
+)
+PI = f"95% prediction interval (metafor predict) of the {REML}"
 
 
 def _single(groups: Groups, code: str, method: str, **values: float) -> Endpoint:
@@ -179,10 +188,7 @@ def random_effects_endpoints(
                 _single(groups, code, f"{method}; not computed: fewer than two centers", **total)
             )
             continue
-        stats = (
-            f"; centers={pooled.centers}; tau2={pooled.tau2:.6g}; I2={pooled.i2_pct:.1f}%; "
-            f"Q={pooled.q:.6g}; Q p={pooled.q_p_value:.4g}"
-        )
+        stats = _heterogeneity(pooled)
         endpoints.append(
             _single(
                 groups,
@@ -197,3 +203,46 @@ def random_effects_endpoints(
             )
         )
     return endpoints
+
+
+def _heterogeneity(pooled: PooledProportion) -> str:
+    return (
+        f"; centers={pooled.centers}; tau2={pooled.tau2:.6g}; I2={pooled.i2_pct:.1f}%; "
+        f"Q={pooled.q:.6g}; Q p={pooled.q_p_value:.4g}"
+    )
+
+
+def reml_endpoints(by_code: dict[str, Endpoint], groups: Groups, n: np.ndarray) -> list[Endpoint]:
+    """REML / Hartung–Knapp pooled percentages and their 95 % prediction intervals over
+    centers, for the four proportion endpoints (`<source>_re_reml`, `<source>_pi`)."""
+    center_rows = groups.stratum_all() & ~groups.only_pooled()
+    pooled_rows, intervals = [], []
+    total = {"n": float(n[groups.pooled])}
+    for source in RE_SOURCES:
+        numerator = by_code[source].column("numerator")[center_rows]
+        denominator = by_code[source].column("denominator")[center_rows]
+        result = reml_hartung_knapp(numerator, denominator)
+        if result is None:
+            reason = "; not computed: fewer than two centers"
+            pooled_rows.append(_single(groups, f"{source}_re_reml", REML + reason, **total))
+            intervals.append(_single(groups, f"{source}_pi", PI + reason, **total))
+            continue
+        counts = {
+            "numerator": float(numerator[denominator > 0].sum()),
+            "denominator": float(denominator[denominator > 0].sum()), **total,
+        }  # fmt: skip
+        pooled, method = result.pooled, _heterogeneity(result.pooled)
+        estimate = 100 * pooled.estimate
+        pooled_rows.append(
+            _single(
+                groups, f"{source}_re_reml", REML + method, estimate=estimate,
+                ci_lower=100 * pooled.lower, ci_upper=100 * pooled.upper, **counts,
+            )
+        )  # fmt: skip
+        intervals.append(
+            _single(
+                groups, f"{source}_pi", PI + method, estimate=estimate,
+                ci_lower=100 * result.pi_lower, ci_upper=100 * result.pi_upper, **counts,
+            )
+        )  # fmt: skip
+    return [*pooled_rows, *intervals]

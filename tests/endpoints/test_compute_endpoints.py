@@ -13,7 +13,7 @@ from spinemet_etl.endpoints import ENDPOINT_CODES, compute_endpoints
 
 Build = Callable[[pd.DataFrame], pd.DataFrame]
 POOLED_ONLY = {code for code in ENDPOINT_CODES if code.startswith("os_logrank") or
-               code.startswith("os_cox") or code.endswith("_re")}  # fmt: skip
+               code.startswith("os_cox") or code.endswith(("_re", "_re_reml", "_pi"))}  # fmt: skip
 ALL_ONLY = {"procedure_palliative_n", "procedure_curettage_n", "procedure_en_bloc_n"}
 POOLED_SCOPE_ONLY = {"tokuhashi_cindex_stratified", "tomita_cindex_stratified"}
 PER_STRATUM = len(
