@@ -136,23 +136,10 @@ def restricted_mean(km: GroupedKM, horizon: float | None = None) -> GroupValues:
         limit, with h_j = d_j / (n_j (n_j − d_j)) (0 where n_j = d_j) and A_j the area
         from t_j to the limit.
     """
-    first_row = np.zeros(km.time.size, dtype=bool)
-    first_row[km.starts[:-1][np.diff(km.starts) > 0]] = True
     empty = np.diff(km.starts) == 0
     last_time = take_or_nan(km.time, np.where(empty, -1, km.starts[1:] - 1))
     limit = last_time if horizon is None else np.full(km.n_groups, float(horizon))
-    inside = km.time <= limit[km.group]
-    prev_time = np.where(first_row, 0.0, np.roll(km.time, 1))
-    prev_surv = np.where(first_row, 1.0, np.roll(km.surv, 1))
-    rectangles = np.where(inside, (km.time - prev_time) * prev_surv, 0.0)
-    row = _row_at(km, limit)
-    kept_time = np.where(row >= 0, take_or_nan(km.time, row), 0.0)
-    kept_surv = np.where(row >= 0, take_or_nan(km.surv, row), 1.0)
-    tail = np.nan_to_num((limit - kept_time) * kept_surv)
-    area = np.bincount(km.group, weights=rectangles, minlength=km.n_groups) + tail
-    area_after = area[km.group] - segmented_cumsum(rectangles, km.starts, km.group)
-    terms = np.where(inside, km.hazard_term * area_after**2, 0.0)
-    se = np.sqrt(np.bincount(km.group, weights=terms, minlength=km.n_groups))
+    area, se = _area_to(km, limit)
     unknown = empty | ~(limit <= last_time)
     nan = np.full(km.n_groups, np.nan)
     if horizon is None:
@@ -165,3 +152,21 @@ def restricted_mean(km: GroupedKM, horizon: float | None = None) -> GroupValues:
         lower=np.where(unknown, np.nan, lower),
         upper=np.where(unknown, np.nan, upper),
     )
+
+
+def _area_to(km: GroupedKM, limit: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per group, the area under Ŝ from 0 to `limit` and its SE (R `survmean`)."""
+    first_row = np.zeros(km.time.size, dtype=bool)
+    first_row[km.starts[:-1][np.diff(km.starts) > 0]] = True
+    inside = km.time <= limit[km.group]
+    prev_time = np.where(first_row, 0.0, np.roll(km.time, 1))
+    prev_surv = np.where(first_row, 1.0, np.roll(km.surv, 1))
+    rectangles = np.where(inside, (km.time - prev_time) * prev_surv, 0.0)
+    row = _row_at(km, limit)
+    kept_time = np.where(row >= 0, take_or_nan(km.time, row), 0.0)
+    kept_surv = np.where(row >= 0, take_or_nan(km.surv, row), 1.0)
+    tail = np.nan_to_num((limit - kept_time) * kept_surv)
+    area = np.bincount(km.group, weights=rectangles, minlength=km.n_groups) + tail
+    area_after = area[km.group] - segmented_cumsum(rectangles, km.starts, km.group)
+    terms = np.where(inside, km.hazard_term * area_after**2, 0.0)
+    return area, np.sqrt(np.bincount(km.group, weights=terms, minlength=km.n_groups))
