@@ -7,6 +7,7 @@ few thousand distinct values cost a few thousand conversions.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,11 @@ from spinemet_etl.mapping.targets import Target
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FIRST_DAY = pd.Timestamp.min.ceil("D").to_pydatetime()
 LAST_DAY = pd.Timestamp.max.floor("D").to_pydatetime()
+_GROUPED = {
+    separator: re.compile(rf"[+-]?[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+")
+    for separator in ".,'"
+}
+"""A whole part written in groups of three digits, per thousands separator."""
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
 MESSAGES = {
@@ -52,6 +58,7 @@ class ValueRule:
     decimal: str
     date_formats: tuple[str, ...]
     excel_serial: bool
+    thousands: str | None = None
 
 
 def text_key(value: Any) -> str:
@@ -77,9 +84,7 @@ def _number(rule: ValueRule, value: Any) -> float:
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         number = float(value)
     else:
-        text = text_key(value).replace(" ", "")
-        if rule.decimal == ",":
-            text = text.replace(",", ".")
+        text = _number_text(text_key(value).replace(" ", ""), rule.decimal, rule.thousands)
         try:
             number = float(text)
         except ValueError:
@@ -87,6 +92,24 @@ def _number(rule: ValueRule, value: Any) -> float:
     if not math.isfinite(number):
         raise Failure("unparseable-number")
     return number
+
+
+def _number_text(text: str, decimal: str, thousands: str | None) -> str:
+    """Number text with `.` as its decimal point and no grouping; raises Failure when ambiguous.
+
+    Notes:
+        In a decimal-comma column `1.096` is a thousand and ninety-six days in one country
+        and one day in another: a mark that is neither the decimal mark nor the declared
+        thousands separator (in groups of three) makes the value unparseable, never a guess.
+    """
+    whole, mark, fraction = text.partition(decimal)
+    if thousands is not None and thousands in whole:
+        if _GROUPED[thousands].fullmatch(whole) is None:
+            raise Failure("unparseable-number")
+        whole = whole.replace(thousands, "")
+    if any(sign in whole + fraction for sign in ".,'"):
+        raise Failure("unparseable-number")
+    return whole + ("." if mark else "") + fraction
 
 
 def _date(rule: ValueRule, value: Any) -> datetime:
@@ -255,6 +278,7 @@ def compile_rule(
     table_decimal: str,
     table_formats: list[str] | None,
     table_excel_serial: bool,
+    table_thousands: str | None = None,
     labels: dict[Any, str] | None,
     user_missing: list[Any],
     vocabulary: dict[str, Any] | None,
@@ -275,4 +299,5 @@ def compile_rule(
         decimal=spec.decimal or table_decimal,
         date_formats=tuple(spec.date_format or table_formats or ()),
         excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
+        thousands=spec.thousands or table_thousands,
     )

@@ -46,9 +46,23 @@ QUARANTINE_COLUMNS = list(QuarantineModel.to_schema().columns)
 
 
 def center_folder(landing_dir: Path, center_id: str) -> Path:
-    """The center's landing folder: `landing_dir/<center_id>` if it exists, else `landing_dir`."""
+    """The center's landing folder: `landing_dir/<center_id>`, or `landing_dir` if it is that.
+
+    Notes:
+        A center whose folder is missing reads nothing (`no-export-file`): falling back to
+        the landing root would read every other center's exports as its own.
+    """
     nested = landing_dir / center_id
-    return nested if nested.is_dir() else landing_dir
+    if nested.is_dir():
+        return nested
+    if landing_dir.name == center_id and landing_dir.is_dir():
+        return landing_dir
+    raise source_error(
+        Place(center_id, f"{center_id}/"),
+        f"the center has no landing folder `{nested}`",
+        f"deliver the center's exports into `{center_id}/` under the landing folder",
+        code="no-export-file",
+    )
 
 
 def _select(
@@ -166,7 +180,7 @@ def process_center(
 ) -> CenterResult:
     """Harmonize one center's exports into canonical patients and quarantined rows.
 
-    `landing_dir` is the center's landing folder (or the landing root holding it).
+    `landing_dir` is the landing root holding `<center_id>/` (or that folder itself).
     Raises MappingError for a broken mapping file and SourceError for a center-level
     problem; a bad row never raises, it is quarantined with its reasons. `limits` (the
     run's size limits) apply to every file unless the mapping file sets its own.

@@ -51,13 +51,17 @@ PICKING_KINDS = frozenset({"csv", "tsv", "redcap"})
 
 @dataclass
 class SourceTable:
-    """One mapped table as read: the needed source columns with provenance, and their metadata."""
+    """One mapped table as read: the needed source columns with provenance, and their metadata.
+
+    `files_1904` names the files that are workbooks in Excel's 1904 date system.
+    """
 
     table: TableBase
     frame: pd.DataFrame
     labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
     present: dict[str, list[str]] = field(default_factory=dict)
+    files_1904: set[str] = field(default_factory=set)
 
 
 def needed_columns(table: TableBase) -> dict[str, str]:
@@ -240,6 +244,8 @@ def read_table(
         part = _selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS])
         result.labels = {**raw.labels, **result.labels}
         result.user_missing = {**raw.user_missing, **result.user_missing}
+        if raw.dates_1904:
+            result.files_1904.add(export.name)
         del raw
         cache.taken(export.name)
         frames.append(to_frame(part) if isinstance(part, pa.Table) else part)

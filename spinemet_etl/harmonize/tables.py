@@ -29,6 +29,8 @@ REPORTED_AS = {
 }
 """The canonical column a failure is reported on, for inputs that are not canonical columns."""
 IDENTIFYING_INPUTS = frozenset({BIRTH_DATE, "patient_id"})
+EXCEL_1904_OFFSET_DAYS = 1462
+"""Days from the 1900 date system's day 0 (1899-12-30) to the 1904 system's (1904-01-01)."""
 
 
 @dataclass
@@ -97,6 +99,33 @@ def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> p
     )
 
 
+def serials_as_1900(raw: pd.Series, in_1904: np.ndarray) -> pd.Series:
+    """The plain numbers of rows from 1904-system workbooks as 1900-system serials.
+
+    Notes:
+        A 1904 workbook counts days from 1904-01-01, 1,462 days after the 1900 system's
+        day 0 (1899-12-30); read as a 1900 serial its dates would be four years early.
+    """
+    numbers = raw.map(
+        lambda value: (
+            isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool | np.bool_)
+        )
+    ).to_numpy(dtype=bool)
+    shift = numbers & in_1904
+    if not shift.any():
+        return raw
+    shifted = raw.astype(object).copy()
+    shifted[shift] = [float(value) + EXCEL_1904_OFFSET_DAYS for value in raw[shift]]
+    return shifted
+
+
+def _rebased(raw: pd.Series, rule: Any, files: pd.Series, source: SourceTable) -> pd.Series:
+    if not (rule.excel_serial and rule.kind == "date" and source.files_1904):
+        return raw
+    return serials_as_1900(raw, files.isin(source.files_1904).to_numpy())
+
+
 def _convert(values: pd.Series, spec: ColumnMap, target: Target) -> pd.Series:
     if spec.convert == "vas_0_100":
         return vas_from_0_100(values)
@@ -125,12 +154,13 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             spec, target, value_kind(spec, target),
             table_missing=table.missing, table_decimal=table.decimal,
             table_formats=table.date_format, table_excel_serial=table.excel_serial,
+            table_thousands=table.thousands,
             labels=source.labels.get(spec.source or ""),
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
         )  # fmt: skip
         raw = raw_values(frame, spec).reset_index(drop=True)
-        converted, codes = convert_series(rule, raw)
+        converted, codes = convert_series(rule, _rebased(raw, rule, values["_file"], source))
         values[name] = _convert(converted, spec, target)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]

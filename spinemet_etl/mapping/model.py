@@ -158,6 +158,13 @@ class ColumnMap(StrictModel):
     decimal: Literal[".", ","] | None = Field(
         default=None, description="Decimal mark of numbers typed as text; the table's by default."
     )
+    thousands: Literal[".", ",", "'"] | None = Field(
+        default=None,
+        description=(
+            'Thousands separator of numbers typed as text (`1.096,5` with `decimal: ","`); '
+            "the table's by default. Undeclared, a number holding it is unparseable."
+        ),
+    )
     convert: Conversion | None = Field(
         default=None,
         description=(
@@ -279,6 +286,9 @@ class TableBase(StrictModel):
         default_factory=list, description="Codes meaning 'unknown' in every column of this table."
     )
     decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of text numbers.")
+    thousands: Literal[".", ",", "'"] | None = Field(
+        default=None, description="Thousands separator of text numbers (none by default)."
+    )
     date_format: OneOrMany | None = Field(
         default=None, description="Default strftime formats of this table's date columns."
     )

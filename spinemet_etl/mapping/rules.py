@@ -54,6 +54,8 @@ def table_problems(table: TableBase, mapping_dir: Path) -> Problems:
                 "map `death_date` or state `follow_up_ends_at_death`, not both",
             )
         )
+    if table.thousands == table.decimal:
+        problems.append((("thousands",), "the thousands separator must differ from `decimal`"))
     for loc, (spec, target) in column_specs(table).items():
         problems += spec_problems(loc, spec, target, mapping_dir)
     return problems
@@ -118,8 +120,11 @@ def _spec_problems(spec: ColumnMap, target: Target) -> Problems:
         )
     if (spec.date_format or spec.excel_serial) and kind != "date":
         problems.append((("date_format",), f"`{target.name}` is not a date column"))
-    if spec.decimal is not None and kind not in _NUMERIC_KINDS:
-        problems.append((("decimal",), f"`{target.name}` is not a number column"))
+    for key in ("decimal", "thousands"):
+        if getattr(spec, key) is not None and kind not in _NUMERIC_KINDS:
+            problems.append(((key,), f"`{target.name}` is not a number column"))
+    if spec.thousands is not None and spec.thousands == spec.decimal:
+        problems.append((("thousands",), "the thousands separator must differ from `decimal`"))
     if spec.values is not None:
         problems += [
             (("values", key), message)

@@ -50,12 +50,29 @@ def _load_terms(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     terms: dict[str, Any] = {}
     for term, value in pairs:
         key = " ".join(term.split()).casefold()
+        _refuse_one_character(path, term, key, value)
         if key in terms and terms[key] != value:
             raise VocabularyError(
                 f"vocabulary {path.name}: term `{term}` maps to both `{terms[key]}` and `{value}`"
             )
         terms[key] = value
     return terms
+
+
+def _refuse_one_character(path: Path, term: str, key: str, value: Any) -> None:
+    """Raise for a one-character term: its meaning depends on the center's language.
+
+    Notes:
+        `M` is male in English, German, French and Italian but mujer (female) in Spanish;
+        `1`/`2` code sex either way round. A shared vocabulary serves every center, so such
+        a code is mapped in the center's own mapping file instead.
+    """
+    if len(key) == 1:
+        raise VocabularyError(
+            f"vocabulary {path.name}: term `{term}` (-> `{value}`) is a one-character code, "
+            "whose meaning differs between centers and languages; remove it from the shared "
+            f'vocabulary and map it per center with `values: {{"{term}": {value}}}`'
+        )
 
 
 def _read_yaml(path: Path) -> list[tuple[str, Any]]:

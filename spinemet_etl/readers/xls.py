@@ -97,7 +97,9 @@ class XlsReader:
                 sheet_place = Place(self.center_id, relative_name, name)
                 grid = _load_sheet(book, name, sheet_place)
                 table = table_from_grid(grid, name, relative_name, opts, sheet_place)
-                tables.extend([table] if table is not None else [])
+                if table is not None:
+                    table.dates_1904 = book.datemode == 1
+                    tables.append(table)
             return tables
         finally:
             book.release_resources()

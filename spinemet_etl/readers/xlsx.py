@@ -161,6 +161,7 @@ class XlsxReader:
 
     def read(self, path: Path, relative_name: str, options: Any) -> list[RawTable]:
         from openpyxl import load_workbook
+        from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
         opts = coerce_options(options, XlsxOptions)
         place = Place(self.center_id, relative_name)
@@ -176,6 +177,9 @@ class XlsxReader:
                                         opts, Place(self.center_id, relative_name, name))
                         for name in select_sheets(names, opts, place)
                     ]  # fmt: skip
-                return [table for table in tables if table is not None]
+                found = [table for table in tables if table is not None]
+                for table in found:
+                    table.dates_1904 = workbook.epoch == CALENDAR_MAC_1904
+                return found
             finally:
                 workbook.close()

@@ -1,0 +1,187 @@
+"""Exports that were once silently misread (issue 20): each now reads right or is refused."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlwt
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+from spinemet_etl.errors import SourceError
+from spinemet_etl.mapping.check import check_mapping_file
+from tests.harmonize.harmonize_helpers import reasons, row_of, run, write_mapping
+
+REPO_CENTERS = Path(__file__).resolve().parents[2] / "centers"
+DAY = pd.Timestamp
+
+CSV_MAPPING = """\
+center_id: demo
+tables:
+  - name: registry
+    kind: csv
+    files: "**/export*.csv"
+    read: {delimiter: ";"}
+    decimal: ","
+    date_format: "%d.%m.%Y"
+    patient_id: mrn
+    columns:
+      sex: {source: sex, values: {m: male, f: female}}
+      age_at_surgery_years: age
+      primary_tumor: primary
+      surgery_date: surgery
+      procedure: procedure
+      intraop_death: {constant: false}
+      death_date: death
+      last_contact_date: {source: follow_up, convert: days_since_surgery}
+"""
+CSV_HEADER = "mrn;sex;age;primary;surgery;procedure;death;follow_up\n"
+
+
+def _csv_center(tmp_path: Path, rows: str, mapping: str = CSV_MAPPING) -> tuple[Path, Path]:
+    centers = tmp_path / "centers"
+    path = write_mapping(centers, mapping)
+    landing = tmp_path / "landing" / "demo"
+    landing.mkdir(parents=True)
+    (landing / "export.csv").write_bytes((CSV_HEADER + rows).encode("utf-8"))
+    return path, tmp_path / "landing"
+
+
+def test_a_center_without_a_landing_folder_reads_nothing_of_the_others(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path / "centers", CSV_MAPPING.replace("demo", "luebeck"), "luebeck")
+    kiel = tmp_path / "landing" / "kiel"
+    kiel.mkdir(parents=True)
+    row = "K1;m;60,0;lung;10.01.2020;palliative;;30\n"
+    (kiel / "export_2026-11.csv").write_bytes((CSV_HEADER + row).encode("utf-8"))
+    with pytest.raises(SourceError) as caught:
+        run(mapping, tmp_path / "landing")
+    assert caught.value.code == "no-export-file"
+    assert "luebeck" in caught.value.message
+
+
+SEX_MAPPING = CSV_MAPPING.replace(
+    "{source: sex, values: {m: male, f: female}}", "{source: sex, vocabulary: sex}"
+)
+
+
+def test_the_shared_sex_vocabulary_never_reads_spanish_m_as_male(tmp_path: Path) -> None:
+    mapping, landing = _csv_center(
+        tmp_path,
+        "E1;H;60,0;lung;10.01.2020;palliative;;30\nE2;M;61,0;lung;10.01.2020;palliative;;30\n",
+        SEX_MAPPING,
+    )
+    shutil.copytree(REPO_CENTERS / "vocabularies", tmp_path / "centers" / "vocabularies")
+    result = run(mapping, landing)
+    assert result.patients.empty
+    assert reasons(result) == [
+        (1, "sex", "not-in-categories", "H"),
+        (2, "sex", "not-in-categories", "M"),
+    ]
+
+
+def test_a_one_letter_term_in_a_shared_vocabulary_must_be_mapped_per_center(
+    tmp_path: Path,
+) -> None:
+    mapping, _ = _csv_center(tmp_path, "", SEX_MAPPING)
+    folder = tmp_path / "centers" / "vocabularies"
+    folder.mkdir()
+    (folder / "sex.yaml").write_text('male: ["M", "man"]\nfemale: ["woman"]\n', encoding="utf-8")
+    _, problems = check_mapping_file(mapping)
+    assert len(problems) == 1
+    assert "`M`" in problems[0].message and "values:" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("thousands", "age", "follow_up", "expected"),
+    [
+        ("", "60,0", "1.096", ("follow_up", "1.096")),
+        ("", "1.5", "30", ("age", "1.5")),
+        ('thousands: "."', "60,0", "1.096", DAY("2020-01-10") + pd.Timedelta(days=1096)),
+        ('thousands: "."', "60,0", "1.096,0", DAY("2020-01-10") + pd.Timedelta(days=1096)),
+        ('thousands: "."', "60,0", "10.96", ("follow_up", "10.96")),
+    ],
+    ids=["dot-undeclared", "dot-as-decimal", "declared", "declared-with-comma", "misplaced"],
+)
+def test_a_dot_in_a_decimal_comma_column_is_never_a_decimal_point(
+    tmp_path: Path, thousands: str, age: str, follow_up: str, expected: object
+) -> None:
+    text = CSV_MAPPING.replace('decimal: ","', f'decimal: ","\n    {thousands}')
+    row = f"E1;m;{age};lung;10.01.2020;palliative;;{follow_up}\n"
+    mapping, landing = _csv_center(tmp_path, row, text)
+    result = run(mapping, landing)
+    if isinstance(expected, tuple):
+        column, value = expected
+        reported = "last_contact_date" if column == "follow_up" else "age_at_surgery_years"
+        assert result.patients.empty
+        assert reasons(result) == [(1, reported, "unparseable-number", value)]
+    else:
+        assert row_of(result, "E1")["last_contact_date"] == expected
+
+
+WORKBOOK_MAPPING = """\
+center_id: demo
+tables:
+  - name: registre
+    kind: {kind}
+    files: "*.{kind}"
+    patient_id: IPP
+    excel_serial: true
+    columns:
+      birth_date: naissance
+      sex: {{source: sexe, values: {{homme: male, femme: female}}}}
+      primary_tumor: primary
+      surgery_date: chirurgie
+      procedure: procedure
+      intraop_death: {{constant: false}}
+      vital_status: {{constant: alive}}
+      last_contact_date: contact
+"""
+WORKBOOK_HEADER = ["IPP", "naissance", "sexe", "primary", "chirurgie", "procedure", "contact"]
+BIRTH, SURGERY, CONTACT = datetime(1944, 5, 17), datetime(2020, 11, 30), datetime(2021, 6, 1)
+
+
+def _serial_1904(day: datetime) -> int:
+    return (day - datetime(1904, 1, 1)).days
+
+
+def _workbook_rows() -> list[list[object]]:
+    """One patient: birth date as a plain 1904 serial, the other dates as date cells."""
+    return [WORKBOOK_HEADER, ["P1", _serial_1904(BIRTH), "homme", "lung", SURGERY, "palliative",
+                              float(_serial_1904(CONTACT))]]  # fmt: skip
+
+
+def _write_xls_1904(path: Path) -> None:
+    book = xlwt.Workbook()
+    book.dates_1904 = True
+    sheet = book.add_sheet("Registre")
+    dates = xlwt.easyxf(num_format_str="dd/mm/yyyy")
+    for number, row in enumerate(_workbook_rows()):
+        for column, value in enumerate(row):
+            style = dates if isinstance(value, datetime) else xlwt.Style.default_style
+            sheet.write(number, column, value, style)
+    book.save(str(path))
+
+
+def _write_xlsx_1904(path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    sheet = book.active
+    for row in _workbook_rows():
+        sheet.append(row)
+    book.save(path)
+
+
+@pytest.mark.parametrize("kind", ["xls", "xlsx"])
+def test_excel_serials_follow_the_workbooks_1904_date_system(tmp_path: Path, kind: str) -> None:
+    mapping = write_mapping(tmp_path / "centers", WORKBOOK_MAPPING.format(kind=kind))
+    folder = tmp_path / "landing" / "demo"
+    folder.mkdir(parents=True)
+    (_write_xls_1904 if kind == "xls" else _write_xlsx_1904)(folder / f"registre.{kind}")
+    row = row_of(run(mapping, tmp_path / "landing"), "P1")
+    assert row["surgery_date"] == DAY(SURGERY)
+    assert row["last_contact_date"] == DAY(CONTACT)
+    assert row["age_at_surgery_years"] == (SURGERY - BIRTH).days / 365.25
