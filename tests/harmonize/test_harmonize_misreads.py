@@ -185,3 +185,71 @@ def test_excel_serials_follow_the_workbooks_1904_date_system(tmp_path: Path, kin
     assert row["surgery_date"] == DAY(SURGERY)
     assert row["last_contact_date"] == DAY(CONTACT)
     assert row["age_at_surgery_years"] == (SURGERY - BIRTH).days / 365.25
+
+
+VISITS_MAPPING = """\
+center_id: demo
+tables:
+  - name: pazienti
+    kind: xlsx
+    files: "*.xlsx"
+    sheet: Pazienti
+    patient_id: id
+    columns:
+      age_at_surgery_years: age
+      sex: {source: sex, values: {M: male, F: female}}
+      primary_tumor: primary
+      surgery_date: surgery
+      procedure: procedure
+      intraop_death: {constant: false}
+  - name: visite
+    role: visits
+    kind: xlsx
+    files: "*.xlsx"
+    sheet: Visite
+    patient_id: id
+    visits:
+      date: date
+      dead: {source: dead, values: {vivo: false, morto: true}}
+"""
+
+
+def _write_with_blank_rows(path: Path) -> None:
+    book = openpyxl.Workbook()
+    patients = book.active
+    patients.title = "Pazienti"
+    patients.append(["id", "age", "sex", "primary", "surgery", "procedure"])
+    patients.append(["P1", 60, "M", "lung", datetime(2020, 1, 10), "palliative"])
+    patients.append([None, None, "   ", None, None, None])
+    patients.append(["P2", 70, "F", "breast", datetime(2020, 2, 10), "palliative"])
+    visits = book.create_sheet("Visite")
+    visits.append(["id", "date", "dead"])
+    visits.append(["P1", datetime(2020, 6, 1), "vivo"])
+    visits.append([])
+    visits.append([None, None, None])
+    visits.append(["P2", datetime(2020, 7, 1), "morto"])
+    book.save(path)
+
+
+def test_blank_rows_between_records_are_not_records(tmp_path: Path) -> None:
+    mapping = write_mapping(tmp_path / "centers", VISITS_MAPPING)
+    (tmp_path / "demo").mkdir()
+    _write_with_blank_rows(tmp_path / "demo" / "registro.xlsx")
+    result = run(mapping, tmp_path / "demo")
+    assert reasons(result) == []
+    assert result.patients["source_row"].tolist() == [1, 3]
+    assert row_of(result, "P2")["death_date"] == DAY("2020-07-01")
+    [stats] = result.files
+    assert (stats.rows_read, stats.rows_harmonized, stats.rows_quarantined) == (2, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "blank", [";;;;;;;\n", "\n", " ; ;;;;;;\n"], ids=["delimiters", "empty", "spaces"]
+)
+def test_blank_csv_lines_between_records_are_not_records(tmp_path: Path, blank: str) -> None:
+    first = "E1;m;60,0;lung;10.01.2020;palliative;;30\n"
+    mapping, landing = _csv_center(tmp_path, first + blank + first.replace("E1", "E2"))
+    result = run(mapping, landing)
+    assert reasons(result) == []
+    assert result.patients["source_row"].tolist() == [1, 3]
+    assert [stats.rows_read for stats in result.files] == [2]
