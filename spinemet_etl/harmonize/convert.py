@@ -18,6 +18,7 @@ import pandas as pd
 from spinemet_etl.harmonize.dates import digit_format, parse_digit_dates
 from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import Target
+from spinemet_etl.text import code_key, code_text, source_text
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FIRST_DAY = pd.Timestamp.min.ceil("D").to_pydatetime()
@@ -61,30 +62,11 @@ class ValueRule:
     thousands: str | None = None
 
 
-def text_key(value: Any) -> str:
-    """A value as comparable text: stripped, whole numbers without `.0`, dates as ISO."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return str(int(number)) if number.is_integer() else repr(number)
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    return " ".join(str(value).split())
-
-
-def match_key(value: Any) -> str:
-    """The key used to match value maps and missing codes: text_key, case-folded."""
-    return text_key(value).casefold()
-
-
 def _number(rule: ValueRule, value: Any) -> float:
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         number = float(value)
     else:
-        text = _number_text(text_key(value).replace(" ", ""), rule.decimal, rule.thousands)
+        text = _number_text(source_text(value).replace(" ", ""), rule.decimal, rule.thousands)
         try:
             number = float(text)
         except ValueError:
@@ -127,7 +109,7 @@ def _date(rule: ValueRule, value: Any) -> datetime:
                 raise Failure("unparseable-date")
             day = (EXCEL_EPOCH + pd.Timedelta(days=math.floor(float(value)))).to_pydatetime()
         else:
-            parsed = _parse_date_text(rule, text_key(value))
+            parsed = _parse_date_text(rule, source_text(value))
             day = datetime(parsed.year, parsed.month, parsed.day)
     except (pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta, OverflowError):
         raise Failure("out-of-range") from None
@@ -151,7 +133,7 @@ def _parse_date_text(rule: ValueRule, text: str) -> datetime:
 
 
 def _category(rule: ValueRule, value: Any) -> str:
-    wanted = match_key(value)
+    wanted = code_key(value)
     for category in rule.target.categories:
         if category.casefold() == wanted:
             return category
@@ -159,7 +141,7 @@ def _category(rule: ValueRule, value: Any) -> str:
 
 
 def _boolean(value: Any) -> bool:
-    key = match_key(value)
+    key = code_key(value)
     if key in _TRUE:
         return True
     if key in _FALSE:
@@ -168,6 +150,8 @@ def _boolean(value: Any) -> bool:
 
 
 def _typed(rule: ValueRule, value: Any) -> Any:
+    if rule.kind == "text":
+        return code_text(value)
     if rule.kind == "category":
         return _category(rule, value)
     if rule.kind == "boolean":
@@ -187,13 +171,13 @@ _MISSING = object()
 
 def convert_value(rule: ValueRule, value: Any) -> Any:
     """One source value as its canonical value; _MISSING when unknown; raises Failure."""
-    key = match_key(value)
+    key = code_key(value)
     if key in rule.missing or key == "":
         return _MISSING
     if rule.labels is not None:
-        value = rule.labels.get(text_key(value), value)
+        value = rule.labels.get(code_text(value), value)
     if rule.mapping is not None:
-        mapped_key = match_key(value)
+        mapped_key = code_key(value)
         if mapped_key not in rule.mapping:
             raise Failure("not-in-categories")
         value = rule.mapping[mapped_key]
@@ -284,12 +268,12 @@ def compile_rule(
     vocabulary: dict[str, Any] | None,
 ) -> ValueRule:
     """The rule of one column: its missing codes, labels, value map, decimal mark and formats."""
-    missing = {match_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
+    missing = {code_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
     mapping = vocabulary
     if spec.values is not None:  # a center's own values over the shared vocabulary's
-        own = {match_key(key): value for key, value in spec.values.items()}
+        own = {code_key(key): value for key, value in spec.values.items()}
         mapping = {**(vocabulary or {}), **own}
-    use_labels = {text_key(code): label for code, label in labels.items()} if labels else {}
+    use_labels = {code_text(code): label for code, label in labels.items()} if labels else {}
     return ValueRule(
         target=target,
         kind=kind,

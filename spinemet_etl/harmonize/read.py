@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 
 from spinemet_etl.errors import Place, source_error
-from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.harmonize.files import ExportFile
 from spinemet_etl.harmonize.records import ID_PROBLEM, carry_patient_id
 from spinemet_etl.mapping.model import TableBase
@@ -21,6 +20,7 @@ from spinemet_etl.readers.base import PROVENANCE_COLUMNS, ColumnPick, RawTable
 from spinemet_etl.readers.options import ReadLimits, with_limits
 from spinemet_etl.readers.redcap import BASE_TABLE
 from spinemet_etl.readers.registry import reader_for
+from spinemet_etl.text import code_text
 
 
 class ReadCache:
@@ -152,9 +152,9 @@ def _read_raw(
 
 
 def text_keys(values: pd.Series) -> pd.Series:
-    """Each value's text_key (None where missing), computed once per distinct value."""
+    """Each value's code_text (None where missing), computed once per distinct value."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    keys = np.asarray([*(text_key(unique) for unique in uniques), None], dtype=object)
+    keys = np.asarray([*(code_text(unique) for unique in uniques), None], dtype=object)
     return pd.Series(keys[codes], index=values.index, dtype=object)
 
 

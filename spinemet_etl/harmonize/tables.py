@@ -9,16 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from schemas.patients import FRANKEL_GRADES
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
-from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series, text_key
+from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
 from spinemet_etl.mapping.rules import column_specs, value_kind
-from spinemet_etl.mapping.targets import BIRTH_DATE, Target
+from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
 from spinemet_etl.pseudonym import normalize_source_ids
+from spinemet_etl.text import source_text
 
 FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
 REPORTED_AS = {
@@ -84,7 +86,7 @@ def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> p
     if not failed.any():
         return None
     reported = REPORTED_AS.get(name, name)
-    shown = raw[failed].map(text_key, na_action="ignore")
+    shown = raw[failed].map(source_text, na_action="ignore")
     if name in IDENTIFYING_INPUTS:
         shown = shown.map(lambda _: IDENTIFYING_MASK)
     source = spec.source or spec.checkbox or "constant"
@@ -126,11 +128,15 @@ def _rebased(raw: pd.Series, rule: Any, files: pd.Series, source: SourceTable) -
     return serials_as_1900(raw, files.isin(source.files_1904).to_numpy())
 
 
-def _convert(values: pd.Series, spec: ColumnMap, target: Target) -> pd.Series:
+def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
+    """The converted values; an ASIA text that is no grade fails (`codes`) and is emptied."""
     if spec.convert == "vas_0_100":
         return vas_from_0_100(values)
     if spec.convert == "asia_to_frankel":
-        return frankel_from_asia(values)
+        grades = frankel_from_asia(values)
+        wrong = grades.notna() & ~grades.isin(FRANKEL_GRADES)
+        codes[wrong] = "not-in-categories"
+        return grades.where(~wrong, None)
     return values
 
 
@@ -161,7 +167,7 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         )  # fmt: skip
         raw = raw_values(frame, spec).reset_index(drop=True)
         converted, codes = convert_series(rule, _rebased(raw, rule, values["_file"], source))
-        values[name] = _convert(converted, spec, target)
+        values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
         found = _failures(name, spec, raw, codes)

@@ -28,6 +28,7 @@ from spinemet_etl.readers.options import (
     XlsOptions,
     XlsxOptions,
 )
+from spinemet_etl.text import code_text
 
 Scalar = str | int | float | bool
 Conversion = Literal[
@@ -107,9 +108,7 @@ def _as_key(key: Any) -> str:
         raise ValueError(
             "an unquoted yes/no/on/off/true/false key is read by YAML as a boolean; quote it"
         )
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key)
+    return code_text(key)
 
 
 class ColumnMap(StrictModel):

@@ -37,9 +37,15 @@ def column_specs(table: TableBase) -> dict[tuple[str, ...], tuple[ColumnMap, Tar
 
 
 def value_kind(spec: ColumnMap, target: Target) -> str:
-    """The kind of value the source holds before conversion (a duration is a number)."""
+    """The kind of value the source holds before conversion (a duration is a number).
+
+    An ASIA grade is `text` (`ASIA C`, `c`): asia_to_frankel reads it, and the schema
+    judges the Frankel grade it becomes.
+    """
     if spec.convert in DURATION_UNITS or spec.convert == "vas_0_100":
         return "float"
+    if spec.convert == "asia_to_frankel":
+        return "text"
     return target.kind
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from spinemet_etl.errors import Place, SourceError, source_error
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.options import ReaderOptions
+from spinemet_etl.text import clean_text
 
 OptionsT = TypeVar("OptionsT", bound=ReaderOptions)
 
@@ -103,7 +104,7 @@ def header_names(cells: Sequence[Any], width: int) -> list[str]:
 def _header_text(cell: Any) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return " ".join(str(cell).split())
+    return clean_text(str(cell))
 
 
 def drop_trailing_blank(rows: list[list[Any]]) -> list[list[Any]]:

@@ -34,8 +34,11 @@ _SINGLE_BYTE_ENCODINGS = frozenset(
     | {f"iso8859_{n}" for n in range(1, 17)}
 )
 _UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    rb"[\xc2-\xc5][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+"""UTF-8 sequences that are evidence of UTF-8 text in a single-byte file: the two-byte
+ones of U+0080-U+017F (Western European letters and signs: `ü` is `Ã¼` in cp1252), and
+every longer one. Other two-byte sequences are ordinary cp1252 pairs (`ß“` is DF 93)."""
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -195,9 +198,11 @@ def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
 
     Notes:
         Decoding UTF-8 bytes as cp1252 never fails, it silently turns `Müller` into
-        `MÃ¼ller`. A valid UTF-8 multi-byte sequence is almost never meaningful cp1252
-        text, so its presence means the file (or part of it, when an export was pasted
-        together from two systems) is UTF-8; the line of the first one is named.
+        `MÃ¼ller`. A UTF-8 sequence of a Western European letter or sign, or of three or
+        four bytes, is almost never meaningful cp1252 text, so its presence means the file
+        (or part of it, when an export was pasted together from two systems) is UTF-8; the
+        line of the first one is named. Other valid two-byte sequences (`ß“`, `Ñ”`) are
+        common cp1252 text and do not count: such a file decodes as declared.
     """
     if data.startswith(tuple(bom for bom, _ in _BOMS)):
         return  # a byte-order mark names the encoding (decode_text)
@@ -222,7 +227,7 @@ def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
 
 
 def _first_utf8_sequence(data: bytes) -> int | None:
-    """The offset of the first valid UTF-8 multi-byte sequence in the bytes, if any.
+    """The offset of the first UTF-8 sequence that is evidence of UTF-8 text, if any.
 
     Only a lead byte followed by a continuation byte can start one; numpy finds those
     16 MiB at a time and the pattern is tried there alone (ASCII text has none).

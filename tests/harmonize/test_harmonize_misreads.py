@@ -253,3 +253,149 @@ def test_blank_csv_lines_between_records_are_not_records(tmp_path: Path, blank: 
     assert reasons(result) == []
     assert result.patients["source_row"].tolist() == [1, 3]
     assert [stats.rows_read for stats in result.files] == [2]
+
+
+def test_a_clean_cp1252_file_with_utf8_looking_bytes_decodes_as_declared(tmp_path: Path) -> None:
+    text = CSV_MAPPING.replace('read: {delimiter: ";"}', 'read: {delimiter: ";", encoding: cp1252}')
+    text = text.replace("primary_tumor: primary", "primary_tumor: {source: primary, values: "
+                        '{"Weiß“ (Lunge)": lung, "Ñ”": breast}}')  # fmt: skip
+    mapping = write_mapping(tmp_path / "centers", text)
+    (tmp_path / "demo").mkdir()
+    rows = "E1;m;60,0;Weiß“ (Lunge);10.01.2020;palliative;;30\n"
+    rows += "E2;f;50,0;Ñ”;10.01.2020;palliative;;30\n"
+    (tmp_path / "demo" / "export.csv").write_bytes((CSV_HEADER + rows).encode("cp1252"))
+    assert b"\xdf\x93" in (tmp_path / "demo" / "export.csv").read_bytes()
+    result = run(mapping, tmp_path / "demo")
+    assert reasons(result) == []
+    assert (row_of(result, "E1")["primary_tumor"], row_of(result, "E2")["primary_tumor"]) == (
+        "lung", "breast"
+    )  # fmt: skip
+
+
+SAV_ASIA_MAPPING = """\
+center_id: demo
+tables:
+  - name: patienten
+    kind: sav
+    files: "*.sav"
+    patient_id: patnr
+    columns:
+      age_at_surgery_years: leeftijd
+      sex: {source: geslacht, values: {"1": male, "2": female}}
+      primary_tumor: {constant: lung}
+      frankel_preop: {source: asia_pre, labels: true, convert: asia_to_frankel}
+      frankel_postop: {source: asia_post, convert: asia_to_frankel}
+      surgery_date: ok_datum
+      procedure: {constant: palliative}
+      intraop_death: perop
+      vital_status: {constant: alive}
+      last_contact_date: contact
+"""
+
+
+def test_asia_labels_reach_the_frankel_conversion(tmp_path: Path) -> None:
+    import pyreadstat
+
+    frame = pd.DataFrame(
+        {
+            "patnr": ["RD1", "RD2"],
+            "leeftijd": [60.0, 70.0],
+            "geslacht": [1.0, 2.0],
+            "asia_pre": [3.0, 6.0],
+            "asia_post": ["asia d", "ASIA X"],
+            "ok_datum": [datetime(2010, 6, 1).date(), datetime(2011, 1, 1).date()],
+            "perop": [0.0, 0.0],
+            "contact": [datetime(2012, 6, 1).date(), datetime(2012, 1, 1).date()],
+        }
+    )
+    labels = {"asia_pre": {float(n): f"ASIA {g}" for n, g in enumerate("ABCDE", 1)} | {6.0: "?"}}
+    (tmp_path / "demo").mkdir()
+    pyreadstat.write_sav(frame, str(tmp_path / "demo" / "w.sav"), variable_value_labels=labels)
+    result = run(write_mapping(tmp_path / "centers", SAV_ASIA_MAPPING), tmp_path / "demo")
+    assert (row_of(result, "RD1")["frankel_preop"], row_of(result, "RD1")["frankel_postop"]) == (
+        "C", "D"
+    )  # fmt: skip
+    assert reasons(result) == [
+        (2, "frankel_postop", "not-in-categories", "ASIA X"),
+        (2, "frankel_preop", "not-in-categories", "6"),
+    ]
+
+
+FLOAT_CODES_MAPPING = (
+    CSV_MAPPING.replace("intraop_death: {constant: false}", "intraop_death: intraop")
+    .replace("primary_tumor: primary", "primary_tumor: {source: primary, vocabulary: tumors}")
+    .replace(
+        "sex: {source: sex, values: {m: male, f: female}}",
+        'sex: {source: sex, values: {"1": male, "2": female}}',
+    )
+)
+
+
+def test_float_looking_text_codes_are_their_whole_numbers(tmp_path: Path) -> None:
+    header = "mrn;sex;age;primary;surgery;procedure;death;follow_up;intraop\n"
+    rows = "E1;1.0;60,0;10.0;10.01.2020;palliative;;30;0.0\n"
+    rows += "E2;2.0;61,0;11;10.01.2020;palliative;10.01.2020;0;1.0\n"
+    mapping = write_mapping(tmp_path / "centers", FLOAT_CODES_MAPPING)
+    (tmp_path / "centers" / "vocabularies").mkdir()
+    (tmp_path / "centers" / "vocabularies" / "tumors.csv").write_text(
+        "term,value\n10,lung\n11,breast\n"
+    )
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "export.csv").write_bytes((header + rows).encode("utf-8"))
+    result = run(mapping, tmp_path / "demo")
+    assert reasons(result) == []
+    first, second = row_of(result, "E1"), row_of(result, "E2")
+    assert (first["sex"], first["primary_tumor"], first["intraop_death"]) == ("male", "lung", False)
+    assert (second["sex"], second["primary_tumor"], second["intraop_death"]) == (
+        "female", "breast", True
+    )  # fmt: skip
+
+
+def test_decomposed_unicode_values_and_headers_match(tmp_path: Path) -> None:
+    import unicodedata
+
+    nfd = lambda text: unicodedata.normalize("NFD", text)  # noqa: E731
+    text = CSV_MAPPING.replace("primary_tumor: primary", 'primary_tumor: {source: "Primärtumor", '
+                               "vocabulary: primary_tumor}")  # fmt: skip
+    mapping = write_mapping(tmp_path / "centers", text)
+    shutil.copytree(REPO_CENTERS / "vocabularies", tmp_path / "centers" / "vocabularies")
+    header = CSV_HEADER.replace("primary", nfd("Primärtumor")).replace("mrn", "mrn\u00a0")
+    rows = f"E1;m;60,0;{nfd('próstata')};10.01.2020;palliative;;30\n"
+    rows += f"E2;f;60,0;{nfd('riñón')}\u00a0;10.01.2020;palliative;;30\n"
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "export.csv").write_bytes((header + rows).encode("utf-8"))
+    result = run(mapping, tmp_path / "demo")
+    assert reasons(result) == []
+    assert (row_of(result, "E1")["primary_tumor"], row_of(result, "E2")["primary_tumor"]) == (
+        "prostate", "kidney"
+    )  # fmt: skip
+
+
+def test_one_problem_is_one_reason(tmp_path: Path) -> None:
+    text = (
+        WORKBOOK_MAPPING.format(kind="xlsx")
+        .replace(
+            "intraop_death: {{constant: false}}".replace("{{", "{").replace("}}", "}"),
+            "intraop_death: {source: perop, values: {nein: false, ja: true}}",
+        )
+        .replace("excel_serial: true", 'date_format: "%d.%m.%Y"')
+        .replace(
+            "last_contact_date: contact",
+            "last_contact_date: {source: contact, convert: days_since_surgery}",
+        )
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([*WORKBOOK_HEADER, "perop"])
+    sheet.append(
+        ["P1", "17.05.1944", "homme", "lung", "31.02.2020", "palliative", 30, "vielleicht"]
+    )
+    sheet.append(["P2", "17.05.1944", "homme", "lung", None, "palliative", 30, "nein"])
+    (tmp_path / "demo").mkdir()
+    book.save(tmp_path / "demo" / "r.xlsx")
+    result = run(write_mapping(tmp_path / "centers", text), tmp_path / "demo")
+    assert reasons(result) == [
+        (1, "intraop_death", "not-in-categories", "vielleicht"),
+        (1, "surgery_date", "unparseable-date", "31.02.2020"),
+        (2, "surgery_date", "missing-required", None),
+    ]
