@@ -142,15 +142,26 @@ def check_widths(header: list[str], rows: list[list[str]], lines: list[int], pla
             )
 
 
-def check_complete(text: str, header: list[str], data: list[list[str]], place: Place) -> None:
-    """Refuse a file cut off mid-record: no final line break and a short last record."""
-    if data and not text.endswith(("\n", "\r")) and 0 < len(data[-1]) < len(header):
-        raise source_error(
-            Place(place.center_id, place.file, line=text.count("\n") + 1),
-            f"the last record has {len(data[-1])} of {len(header)} fields and no line break",
-            "the file looks cut off (still uploading?); wait for the complete export",
-            code="file-truncated",
-        )
+def check_final_line_break(data: bytes, place: Place) -> None:
+    """Refuse a file whose last line lacks the line break that ends every other line.
+
+    Notes:
+        A file cut off while being written or copied ends mid-record: `…;30` cut to `…;3`
+        reads as a shorter follow-up with nothing wrong to see. A one-line file (a header
+        alone) is not judged. The settle time (or a marker file the center writes last) is
+        the guard against files still being uploaded; this catches what gets past it.
+    """
+    ended = data.rstrip(b"\x00").endswith((b"\n", b"\r"))  # UTF-16-LE ends in `\n\x00`
+    if ended or not data or (b"\n" not in data and b"\r" not in data):
+        return
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+    raise source_error(
+        Place(place.center_id, place.file, line=lines),
+        "the last line has no line break though every other line has one",
+        "the file looks cut off (still uploading?); wait for the complete export, "
+        "or ask the center to export it again",
+        code="file-truncated",
+    )
 
 
 def check_line_lengths(path: Path, place: Place, limit: int = MAX_LINE_BYTES) -> None:
@@ -191,6 +202,12 @@ def _name_long_line(path: Path, place: Place, limit: int) -> None:
                         code="line-too-long",
                     )
                 line += index < len(parts) - 1
+
+
+def check_raw_text(data: bytes, encoding: str, place: Place) -> None:
+    """The checks on a delimited export's bytes before it is parsed: complete, one encoding."""
+    check_final_line_break(data, place)
+    check_single_encoding(data, encoding, place)
 
 
 def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
@@ -263,7 +280,7 @@ class CsvReader:
         name = Path(relative_name).stem
         found = arrow_file_rows(
             path, opts.encoding, layout, opts, place=place, pick=pick,
-            check=lambda raw: check_single_encoding(raw, opts.encoding, place),
+            check=lambda raw: check_raw_text(raw, opts.encoding, place),
         )  # fmt: skip
         if isinstance(found, bytes):
             return [read_reference(found, opts, name, place)]
@@ -282,7 +299,6 @@ def read_reference(raw: bytes, opts: CsvOptions, name: str, place: Place) -> Raw
     rows, lines = parse_rows(text, opts, place)
     header, data = split_header(rows, opts, place)
     check_widths(header, data, lines[len(rows) - len(data) :], place)
-    check_complete(text, header, data, place)
     data = drop_trailing_blank(data)
     check_rows(len(data), place, opts)
     return build_table(

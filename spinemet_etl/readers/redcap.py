@@ -26,7 +26,12 @@ from spinemet_etl.readers.common import (
     coerce_options,
     drop_trailing_blank,
 )
-from spinemet_etl.readers.csv import check_widths, decode_text, parse_rows
+from spinemet_etl.readers.csv import (
+    check_final_line_break,
+    check_widths,
+    decode_text,
+    parse_rows,
+)
 from spinemet_etl.readers.options import CsvOptions, RedcapOptions
 from spinemet_etl.text import clean_text
 
@@ -180,7 +185,10 @@ class RedcapReader:
         check_file(path, place, opts)
         if pick is not None:
             pick = replace(pick, names=pick.names | {INSTRUMENT_COLUMN})
-        found = arrow_file_rows(path, opts.encoding, Layout(), opts, place=place, pick=pick)
+        found = arrow_file_rows(
+            path, opts.encoding, Layout(), opts, place=place, pick=pick,
+            check=lambda raw: check_final_line_break(raw, place),
+        )  # fmt: skip
         tables = (
             split_by_instrument(read_reference(found, opts, place))
             if isinstance(found, bytes)

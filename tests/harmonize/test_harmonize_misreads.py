@@ -399,3 +399,12 @@ def test_one_problem_is_one_reason(tmp_path: Path) -> None:
         (1, "surgery_date", "unparseable-date", "31.02.2020"),
         (2, "surgery_date", "missing-required", None),
     ]
+
+
+def test_a_csv_cut_inside_its_last_field_is_refused(tmp_path: Path) -> None:
+    whole = "E1;m;60,0;lung;10.01.2020;palliative;;30\nE2;m;61,0;lung;10.01.2020;palliative;;30\n"
+    mapping, landing = _csv_center(tmp_path, whole[:-2])
+    with pytest.raises(SourceError) as caught:
+        run(mapping, landing)
+    assert caught.value.code == "file-truncated"
+    assert "file `export.csv`, line 3" in caught.value.message
