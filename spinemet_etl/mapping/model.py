@@ -111,6 +111,25 @@ def _as_key(key: Any) -> str:
     return code_text(key)
 
 
+class DateInName(StrictModel):
+    """`pick: latest` by the date a file name carries, read with a strftime format."""
+
+    date_in_name: str = Field(
+        description="strftime format of the date in the file name, e.g. `%d.%m.%Y`."
+    )
+
+    @field_validator("date_in_name")
+    @classmethod
+    def _plain_date(cls, value: str) -> str:
+        from spinemet_etl.harmonize.dates import digit_format
+
+        if digit_format(value) is None:
+            raise ValueError(
+                "give a format of %Y, %m and %d with separators between them, e.g. `%d.%m.%Y`"
+            )
+        return value
+
+
 class ColumnMap(StrictModel):
     """How one canonical column is filled from a source column (a bare string is `source`)."""
 
@@ -268,6 +287,13 @@ class TableBase(StrictModel):
     pick: Literal["all", "latest"] = Field(
         default="all",
         description="`all` matched files (incremental exports) or only the `latest` by name.",
+    )
+    latest_by: Literal["name", "modified"] | DateInName = Field(
+        default="name",
+        description=(
+            "How `pick: latest` finds the latest file: by `name` (in order), by `modified` "
+            'time, or by the date in the name (`{date_in_name: "%d.%m.%Y"}`).'
+        ),
     )
     where: dict[str, WhereValues] = Field(
         default_factory=dict,

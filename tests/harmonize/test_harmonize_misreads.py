@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -408,3 +409,37 @@ def test_a_csv_cut_inside_its_last_field_is_refused(tmp_path: Path) -> None:
         run(mapping, landing)
     assert caught.value.code == "file-truncated"
     assert "file `export.csv`, line 3" in caught.value.message
+
+
+LATEST_MAPPING = CSV_MAPPING.replace(
+    'files: "**/export*.csv"', 'files: "export_*.csv"\n    pick: latest'
+)
+OLD_ROW = "E1;m;60,0;lung;10.01.2020;palliative;;30\n"
+NEW_ROW = "E1;m;60,0;lung;10.01.2020;palliative;;90\n"
+
+
+def _dated_exports(tmp_path: Path, latest_by: str | None) -> Path:
+    text = LATEST_MAPPING + (f"    latest_by: {latest_by}\n" if latest_by else "")
+    mapping = write_mapping(tmp_path / "centers", text)
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    for name, row in (("export_26.11.2026.csv", NEW_ROW), ("export_30.09.2026.csv", OLD_ROW)):
+        (folder / name).write_bytes((CSV_HEADER + row).encode("utf-8"))
+    os.utime(folder / "export_30.09.2026.csv", (1_790_000_000, 1_790_000_000))
+    os.utime(folder / "export_26.11.2026.csv", (1_795_000_000, 1_795_000_000))
+    return mapping
+
+
+@pytest.mark.parametrize("latest_by", ['{date_in_name: "%d.%m.%Y"}', "modified"])
+def test_pick_latest_by_the_date_in_the_name_or_the_modification_time(
+    tmp_path: Path, latest_by: str
+) -> None:
+    result = run(_dated_exports(tmp_path, latest_by), tmp_path / "demo")
+    assert [stats.name for stats in result.files] == ["export_26.11.2026.csv"]
+    assert row_of(result, "E1")["last_contact_date"] == DAY("2020-01-10") + pd.Timedelta(days=90)
+
+
+def test_pick_latest_by_name_refuses_day_first_dates_out_of_order(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as caught:
+        run(_dated_exports(tmp_path, None), tmp_path / "demo")
+    assert "latest_by" in caught.value.message
