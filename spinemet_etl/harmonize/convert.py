@@ -60,6 +60,7 @@ class ValueRule:
     date_formats: tuple[str, ...]
     excel_serial: bool
     thousands: str | None = None
+    century_pivot: int | None = None
 
 
 def _number(rule: ValueRule, value: Any) -> float:
@@ -121,15 +122,42 @@ def _date(rule: ValueRule, value: Any) -> datetime:
 def _parse_date_text(rule: ValueRule, text: str) -> datetime:
     for pattern in rule.date_formats:
         try:
-            return datetime.strptime(text, pattern)
+            parsed = datetime.strptime(text, pattern)
         except ValueError:
             continue
+        if "%y" in pattern and rule.century_pivot is not None:
+            two_digits = parsed.year % 100
+            century = 2000 if two_digits < rule.century_pivot else 1900
+            parsed = parsed.replace(year=century + two_digits)
+        return parsed
     if not rule.date_formats:
         try:
             return datetime.fromisoformat(text)
         except ValueError:
             pass
     raise Failure("unparseable-date")
+
+
+def two_digit_years(rule: ValueRule, raw: pd.Series) -> np.ndarray:
+    """Which values are date text read with a two-digit year (`%y`) and no `century_pivot`."""
+    if rule.kind != "date" or rule.century_pivot is not None:
+        return np.zeros(len(raw), dtype=bool)
+    if not any("%y" in pattern for pattern in rule.date_formats):
+        return np.zeros(len(raw), dtype=bool)
+
+    def first_pattern(value: Any) -> bool:
+        text = source_text(value)
+        for pattern in rule.date_formats:
+            try:
+                datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            return "%y" in pattern
+        return False
+
+    return np.fromiter(
+        (isinstance(v, str) and first_pattern(v) for v in raw), dtype=bool, count=len(raw)
+    )
 
 
 def _category(rule: ValueRule, value: Any) -> str:
@@ -263,6 +291,7 @@ def compile_rule(
     table_formats: list[str] | None,
     table_excel_serial: bool,
     table_thousands: str | None = None,
+    table_century_pivot: int | None = None,
     labels: dict[Any, str] | None,
     user_missing: list[Any],
     vocabulary: dict[str, Any] | None,
@@ -284,4 +313,5 @@ def compile_rule(
         date_formats=tuple(spec.date_format or table_formats or ()),
         excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
         thousands=spec.thousands or table_thousands,
+        century_pivot=spec.century_pivot if spec.century_pivot is not None else table_century_pivot,
     )

@@ -12,7 +12,12 @@ import pandas as pd
 from schemas.patients import FRANKEL_GRADES
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
-from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series
+from spinemet_etl.harmonize.convert import (
+    MESSAGES,
+    compile_rule,
+    convert_series,
+    two_digit_years,
+)
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
@@ -81,7 +86,32 @@ def raw_values(frame: pd.DataFrame, spec: ColumnMap) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> pd.DataFrame | None:
+def _late_two_digit_years(
+    values: pd.DataFrame, pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]]
+) -> list[pd.DataFrame]:
+    """unparseable-date for two-digit years read without a pivot that land after surgery.
+
+    Notes:
+        `14.10.63` read with `%y` is 2063; as a birth date it would give a negative age, as
+        a death a 40-year follow-up. Without `century_pivot` the century is not guessed:
+        such a date after the record's surgery date (in the same table) is refused.
+    """
+    found = []
+    for name, spec, raw, flags in pending:
+        if "surgery_date" not in values:
+            continue
+        late = flags & (values[name] > values["surgery_date"]).fillna(False).to_numpy(dtype=bool)
+        codes = pd.Series(["unparseable-date" if is_late else None for is_late in late])
+        values.loc[late, name] = pd.NaT
+        message = "a two-digit year that lands after the surgery date; set `century_pivot`"
+        failed = _failures(name, spec, raw, codes, message)
+        found += [failed] if failed is not None else []
+    return found
+
+
+def _failures(
+    name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series, message: str | None = None
+) -> pd.DataFrame | None:
     failed = pd.notna(codes.to_numpy())
     if not failed.any():
         return None
@@ -95,7 +125,9 @@ def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> p
             "_pos": np.flatnonzero(failed),
             "column": reported,
             "check_code": codes[failed].to_numpy(),
-            "message": [f"source column `{source}`: {MESSAGES[c]}" for c in codes[failed]],
+            "message": [
+                f"source column `{source}`: {message or MESSAGES[c]}" for c in codes[failed]
+            ],
             "failure_value": shown.to_numpy(dtype=object),
         }
     )
@@ -152,6 +184,7 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
     )
     typed = TypedTable(table.role, values, empty_failures())
     failures = [typed.failures]
+    pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]] = []
     for loc, (spec, target) in column_specs(table).items():
         name = loc[1] if loc[0] == "columns" else f"visits.{loc[1]}"
         if spec.vocabulary is not None and spec.vocabulary not in vocabularies:
@@ -160,7 +193,7 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             spec, target, value_kind(spec, target),
             table_missing=table.missing, table_decimal=table.decimal,
             table_formats=table.date_format, table_excel_serial=table.excel_serial,
-            table_thousands=table.thousands,
+            table_thousands=table.thousands, table_century_pivot=table.century_pivot,
             labels=source.labels.get(spec.source or ""),
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
@@ -173,6 +206,9 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         found = _failures(name, spec, raw, codes)
         if found is not None:
             failures.append(found)
+        if name != "surgery_date" and (flags := two_digit_years(rule, raw)).any():
+            pending.append((name, spec, raw, flags))
+    failures += _late_two_digit_years(values, pending)
     if ID_PROBLEM in frame:
         failures.append(_id_failures(frame[ID_PROBLEM].reset_index(drop=True)))
     typed.failures = pd.concat(failures, ignore_index=True)

@@ -176,6 +176,15 @@ class ColumnMap(StrictModel):
     decimal: Literal[".", ","] | None = Field(
         default=None, description="Decimal mark of numbers typed as text; the table's by default."
     )
+    century_pivot: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "Two-digit years (`%y`) below this are 20xx, the others 19xx; the table's by "
+            "default. Without it, a two-digit year landing after the surgery date is refused."
+        ),
+    )
     thousands: Literal[".", ",", "'"] | None = Field(
         default=None,
         description=(
@@ -313,6 +322,12 @@ class TableBase(StrictModel):
     decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of text numbers.")
     thousands: Literal[".", ",", "'"] | None = Field(
         default=None, description="Thousands separator of text numbers (none by default)."
+    )
+    century_pivot: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Two-digit years below this are 20xx, the others 19xx (none by default).",
     )
     date_format: OneOrMany | None = Field(
         default=None, description="Default strftime formats of this table's date columns."

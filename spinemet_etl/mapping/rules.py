@@ -124,7 +124,7 @@ def _spec_problems(spec: ColumnMap, target: Target) -> Problems:
         problems.append(
             (("follow_up_ends_at_death",), "the statement belongs under `vital_status` only")
         )
-    if (spec.date_format or spec.excel_serial) and kind != "date":
+    if (spec.date_format or spec.excel_serial or spec.century_pivot is not None) and kind != "date":
         problems.append((("date_format",), f"`{target.name}` is not a date column"))
     for key in ("decimal", "thousands"):
         if getattr(spec, key) is not None and kind not in _NUMERIC_KINDS:

@@ -443,3 +443,32 @@ def test_pick_latest_by_name_refuses_day_first_dates_out_of_order(tmp_path: Path
     with pytest.raises(SourceError) as caught:
         run(_dated_exports(tmp_path, None), tmp_path / "demo")
     assert "latest_by" in caught.value.message
+
+
+TWO_DIGIT_MAPPING = CSV_MAPPING.replace(
+    'date_format: "%d.%m.%Y"', 'date_format: ["%d.%m.%Y", "%d.%m.%y"]'
+).replace("age_at_surgery_years: age", "birth_date: age")
+
+
+@pytest.mark.parametrize(
+    ("pivot", "expected"),
+    [(None, None), (30, DAY("1963-10-14")), (70, DAY("2063-10-14"))],
+    ids=["refused-by-default", "pivot-30", "pivot-70"],
+)
+def test_two_digit_years_follow_the_century_pivot_or_are_refused(
+    tmp_path: Path, pivot: int | None, expected: pd.Timestamp | None
+) -> None:
+    text = TWO_DIGIT_MAPPING + (f"    century_pivot: {pivot}\n" if pivot is not None else "")
+    row = "E1;m;14.10.63;lung;10.01.20;palliative;;30\n"
+    mapping, landing = _csv_center(tmp_path, row, text)
+    result = run(mapping, landing)
+    if expected is None:
+        assert reasons(result) == [(1, "age_at_surgery_years", "unparseable-date", "***")]
+        assert "century_pivot" in result.quarantine["message"].iloc[0]
+    elif expected.year == 1963:
+        assert (
+            row_of(result, "E1")["age_at_surgery_years"]
+            == (DAY("2020-01-10") - expected).days / 365.25
+        )
+    else:
+        assert result.patients.empty and reasons(result)[0][2] == "out-of-range"
