@@ -205,8 +205,8 @@ def test_shape_where_on_spss_numbers_and_accented_text(tmp_path: Path) -> None:
     path = centers / "malaga.yaml"
     path.write_text(SHAPES["malaga"], encoding="utf-8")
     assert check_mapping_file(path)[1] == []
-    landing = tmp_path / "landing"
-    landing.mkdir()
+    landing = tmp_path / "landing" / "malaga"
+    landing.mkdir(parents=True)
     frame = pd.DataFrame(
         {
             "nhc": ["M1", "M2", "M3", "M4", "M5"],
