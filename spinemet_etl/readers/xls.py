@@ -1,4 +1,9 @@
-"""Reader for legacy BIFF8 workbooks (.xls) with xlrd: typed cells, Excel dates as datetime."""
+"""Reader for legacy BIFF8 workbooks (.xls): typed cells, Excel dates as datetime.
+
+calamine reads the cells (readers/calamine.py); xlrd opens the workbook's globals only,
+for the checks calamine does not give: a readable BIFF8 file and its date system. With
+the openpyxl engine, xlrd reads the cells too.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,13 @@ from typing import Any
 
 from spinemet_etl.errors import Place, source_error
 from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.calamine import (
+    calamine_errors,
+    excel_engine,
+    open_workbook,
+    worksheet_names,
+    xls_grid,
+)
 from spinemet_etl.readers.common import check_file, coerce_options, wrap_unexpected
 from spinemet_etl.readers.options import XlsOptions
 from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets, table_from_grid
@@ -92,6 +104,8 @@ class XlsReader:
         check_file(path, place, opts)
         book = open_book(path, place)
         try:
+            if excel_engine() == "calamine":
+                return self._read_calamine(path, relative_name, opts, book.datemode)
             tables = []
             for name in select_sheets(book.sheet_names(), opts, place):
                 sheet_place = Place(self.center_id, relative_name, name)
@@ -103,6 +117,31 @@ class XlsReader:
             return tables
         finally:
             book.release_resources()
+
+    def _read_calamine(
+        self, path: Path, relative_name: str, opts: XlsOptions, datemode: int
+    ) -> list[RawTable]:
+        place = Place(self.center_id, relative_name)
+        tables = []
+        workbook = open_workbook_or_error(path, place)
+        try:
+            for name in select_sheets(worksheet_names(workbook), opts, place):
+                sheet_place = Place(self.center_id, relative_name, name)
+                with calamine_errors(sheet_place, "a BIFF8 (.xls) sheet"):
+                    grid = xls_grid(workbook, name, datemode)
+                table = table_from_grid(grid, name, relative_name, opts, sheet_place)
+                if table is not None:
+                    table.dates_1904 = datemode == 1
+                    tables.append(table)
+            return tables
+        finally:
+            workbook.close()
+
+
+def open_workbook_or_error(path: Path, place: Place) -> Any:
+    """calamine's workbook of an .xls that xlrd has already opened."""
+    with calamine_errors(place, "a BIFF8 (.xls) workbook"):
+        return open_workbook(path)
 
 
 def _load_sheet(book: Any, name: str, place: Place) -> SheetGrid:
