@@ -1,12 +1,15 @@
 """Reader for legacy BIFF8 workbooks (.xls): typed cells, Excel dates as datetime.
 
 calamine reads the cells (readers/calamine.py); xlrd opens the workbook's globals only,
-for the checks calamine does not give: a readable BIFF8 file and its date system. With
-the openpyxl engine, xlrd reads the cells too.
+for what calamine does not give: a readable BIFF8 file, its date system, and whether a
+cell holds an error (#N/A, #DIV/0!), which calamine reads as blank. xlrd reads the cells
+of such a workbook (the error stays visible as its text), and of every workbook with the
+openpyxl engine.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,18 @@ from spinemet_etl.readers.calamine import (
 from spinemet_etl.readers.common import check_file, coerce_options, wrap_unexpected
 from spinemet_etl.readers.options import XlsOptions
 from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets, table_from_grid
+
+_ERROR_RECORD = re.compile(rb"\x05\x02\x08\x00.{7}\x01|\x06\x00..(?:.{6})\x02.{5}\xff\xff", re.S)
+"""A BOOLERR record holding an error, or a FORMULA record whose cached result is an error.
+
+Searched anywhere in the workbook stream, so it also matches bytes that only look like
+one: such a workbook is read by xlrd, which is slower but never wrong.
+"""
+
+
+def has_error_cells(book: Any) -> bool:
+    """True when the workbook may hold an error cell (xlrd keeps its stream in `mem`)."""
+    return _ERROR_RECORD.search(book.mem) is not None
 
 
 def cell_value(cell: Any, datemode: int) -> Any:
@@ -104,7 +119,7 @@ class XlsReader:
         check_file(path, place, opts)
         book = open_book(path, place)
         try:
-            if excel_engine() == "calamine":
+            if excel_engine() == "calamine" and not has_error_cells(book):
                 return self._read_calamine(path, relative_name, opts, book.datemode)
             tables = []
             for name in select_sheets(book.sheet_names(), opts, place):

@@ -2,12 +2,15 @@
 
 The zip is checked before any parser sees it: declared sizes and ratios (bombs), and the
 prolog of every XML part (a DTD or entity declaration is refused, never expanded).
-calamine then reads the cells (readers/calamine.py); with the openpyxl engine, openpyxl
-parses every part with defusedxml, which refuses the same declarations.
+calamine then reads the cells (readers/calamine.py). calamine reads an error cell
+(#N/A, #DIV/0!) as blank, so a workbook with one is read by openpyxl, which keeps the
+error's text (as it reads every workbook with the openpyxl engine); openpyxl parses every
+part with defusedxml, which refuses the same declarations.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -35,6 +38,9 @@ from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets,
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SMALL_PART = 1024 * 1024
 """Parts that unpack to less than this are too small to be a bomb, whatever their ratio."""
+_ERROR_CELL = re.compile(rb"""\st=["']e["']""")
+"""An error cell's type attribute in a worksheet part."""
+_CHUNK = 1024 * 1024
 _PROLOG_BYTES = 64 * 1024
 """How much of each XML part is searched for a DTD (it can only stand before the root)."""
 
@@ -178,6 +184,20 @@ def _sheet_grid(workbook: Any, archive: zipfile.ZipFile, name: str) -> SheetGrid
     return fill_merged(rows, merged_ranges(archive, sheet._worksheet_path))
 
 
+def has_error_cells(path: Path) -> bool:
+    """True when a worksheet part holds an error cell (`t="e"`), searched chunk by chunk."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as part:
+                    tail = b""
+                    while chunk := part.read(_CHUNK):
+                        if _ERROR_CELL.search(tail + chunk):
+                            return True
+                        tail = chunk[-8:]
+    return False
+
+
 def uses_1904(path: Path) -> bool:
     """True when the workbook counts dates in Excel's 1904 system (`workbookPr date1904`)."""
     from defusedxml import ElementTree
@@ -201,9 +221,9 @@ class XlsxReader:
         place = Place(self.center_id, relative_name)
         check_file(path, place, opts)
         check_archive(path, place, opts)
-        if excel_engine() == "openpyxl":
-            return self._read_openpyxl(path, relative_name, opts)
         with _library_errors_as_source_errors(place):
+            if excel_engine() == "openpyxl" or has_error_cells(path):
+                return self._read_openpyxl(path, relative_name, opts)
             dates_1904 = uses_1904(path)
         with calamine_errors(place, "an .xlsx workbook"):
             workbook = open_workbook(path)

@@ -18,6 +18,7 @@ from spinemet_etl.readers.calamine import ENGINE_VARIABLE, excel_engine
 from spinemet_etl.readers.registry import reader_for
 from spinemet_etl.synth import write_consortium
 from tests.harmonize.harmonize_helpers import run
+from tests.hostile.make_corpus import sheet_xml, write_xlsx
 
 REPO = Path(__file__).resolve().parents[2]
 EXCEL_CENTERS = {"bologna": "xlsx", "lyon": "xls"}
@@ -105,3 +106,29 @@ def test_engine_variable_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENGINE_VARIABLE, "pandas")
     with pytest.raises(ValueError, match="calamine, openpyxl"):
         excel_engine()
+
+
+def test_xlsx_error_cells_keep_their_text(tmp_path: Path) -> None:
+    """calamine reads #N/A as blank; such a workbook is read by openpyxl, which keeps it."""
+    part = sheet_xml([["id", "kps"], ["Z1", 80]]).replace(
+        "</sheetData>",
+        '<row r="3"><c r="A3" t="inlineStr"><is><t>Z2</t></is></c>'
+        '<c r="B3" t="e"><f>1/0</f><v>#DIV/0!</v></c></row></sheetData>',
+    )
+    path = write_xlsx(tmp_path / "e.xlsx", "Data", sheet_part=part)
+    [table] = reader_for("xlsx", "demo").read(path, path.name, None)
+    assert table.frame["kps"].tolist() == [80, "#DIV/0!"]
+
+
+def test_xls_error_cells_keep_their_text(tmp_path: Path) -> None:
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Data")
+    sheet.write(0, 0, "id")
+    sheet.write(0, 1, "kps")
+    sheet.write(1, 0, "Z1")
+    sheet.write(1, 1, 80)
+    sheet.write(2, 0, "Z2")
+    sheet.row(2).set_cell_error(1, 0x2A)  # #N/A
+    book.save(str(tmp_path / "e.xls"))
+    [table] = reader_for("xls", "demo").read(tmp_path / "e.xls", "e.xls", None)
+    assert table.frame["kps"].tolist() == [80.0, "#N/A"]
