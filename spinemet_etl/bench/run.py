@@ -206,8 +206,9 @@ def results_record(
     `rows` counts the data rows of the CSV exports (what the floor converts and the
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
     noop_s / empty_flow_s`; `excel_row_ratio` is the Excel ingest's seconds a row over
-    the CSV ingest's, each less the fixed start `empty_flow_s`:
-    ((ingest_excel_s - empty_flow_s) / excel_rows) / ((ingest_s - empty_flow_s) / rows);
+    the CSV ingest's, each less what does not grow with its own rows, the flow's start
+    and the report: ((ingest_excel_s - empty_flow_s - report_s) / excel_rows) /
+    ((ingest_s - empty_flow_s - report_s) / rows);
     `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
     `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
@@ -239,11 +240,12 @@ def results_record(
         "excel_engine": config.excel_engine,
         "excel_rows": excel_rows,
         "excel_row_ratio": round(
-            _per_row(excel, empty, excel_rows) / _per_row(ingest, empty, rows), 3
+            _per_row(excel, [empty, report], excel_rows) / _per_row(ingest, [empty, report], rows),
+            3,
         ),
     }
 
 
-def _per_row(step: Timing, fixed: Timing, rows: int) -> float:
-    """A step's seconds a row, less the fixed start (at least a millisecond, if noise says less)."""
-    return max(step.seconds - fixed.seconds, 0.001) / max(rows, 1)
+def _per_row(step: Timing, fixed: list[Timing], rows: int) -> float:
+    """A step's seconds a row, less the fixed parts (at least a millisecond, if noise says less)."""
+    return max(step.seconds - sum(part.seconds for part in fixed), 0.001) / max(rows, 1)
