@@ -64,24 +64,20 @@ def cached_consortium(
     return landing, True
 
 
-def excel_rows(landing: Path) -> int:
-    """Data rows of the Excel centers' workbooks: every non-blank row of a sheet but its header.
+def workbook_rows(path: Path) -> int:
+    """Every non-blank row of every sheet but its header.
 
     Title rows above a header count as data rows (two a sheet at most in the synthetic
     exports, against thousands of records).
     """
     from python_calamine import CalamineWorkbook
 
+    workbook = CalamineWorkbook.from_path(str(path))
     rows = 0
-    for center_dir in sorted(p for p in landing.iterdir() if p.is_dir()):
-        if template_of(center_dir.name) not in KIND_SETS["excel"]:
-            continue
-        for path in sorted(center_dir.glob("*.xls*")):
-            workbook = CalamineWorkbook.from_path(str(path))
-            for name in workbook.sheet_names:
-                grid = workbook.get_sheet_by_name(name).to_python()
-                rows += max(0, sum(1 for row in grid if any(cell != "" for cell in row)) - 1)
-            workbook.close()
+    for name in workbook.sheet_names:
+        grid = workbook.get_sheet_by_name(name).to_python()
+        rows += max(0, sum(1 for row in grid if any(cell != "" for cell in row)) - 1)
+    workbook.close()
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import spinemet_etl
-from spinemet_etl.bench.consortium import cached_consortium, excel_rows, write_mapping_sets
+from spinemet_etl.bench.consortium import cached_consortium, write_mapping_sets
 from spinemet_etl.bench.measure import Timing, machine_facts, require_success, run_timed
 from spinemet_etl.bench.server import prefect_server
 from spinemet_etl.readers.calamine import ENGINE_VARIABLE
@@ -154,7 +155,15 @@ def _timed_steps(
     timings["summarize"] = steps.run("summarize", summaries)
     pool = _spinemet("pool", "--summaries", str(outbox), "--data", str(scratch / "pooled"))
     timings["pool"] = steps.run("pool", pool, (0, RUN_NEEDS_ATTENTION))
+    rowcost = [sys.executable, "-m", "spinemet_etl.bench.rowcost", str(landing), str(sets["all"])]
+    steps.run("row_cost", rowcost)
     return timings
+
+
+def _row_costs(log: Path) -> dict[str, float]:
+    """The row costs the rowcost step printed on its last line."""
+    costs = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+    return {kind: float(costs[kind]) for kind in ("excel", "csv")}
 
 
 def measure(config: BenchConfig) -> dict[str, Any]:
@@ -173,8 +182,8 @@ def measure(config: BenchConfig) -> dict[str, Any]:
     else:
         timings = _timed_steps(steps, config, landing, scratch)
     results = results_record(
-        **timings, rows=_rows(steps.logs / "baseline.log"), excel_rows=excel_rows(landing),
-        config=config,
+        **timings, rows=_rows(steps.logs / "baseline.log"),
+        row_costs=_row_costs(steps.logs / "row_cost.log"), config=config,
     )  # fmt: skip
     if not config.keep:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -198,17 +207,16 @@ def results_record(
     summarize: Timing,
     pool: Timing,
     rows: int,
-    excel_rows: int,
+    row_costs: dict[str, float],
     config: BenchConfig,
 ) -> dict[str, Any]:
     """The content of `bench/results.json`.
 
     `rows` counts the data rows of the CSV exports (what the floor converts and the
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
-    noop_s / empty_flow_s`; `excel_row_ratio` is the Excel ingest's seconds a row over
-    the CSV ingest's, each less what does not grow with its own rows, the flow's start
-    and the report: ((ingest_excel_s - empty_flow_s - report_s) / excel_rows) /
-    ((ingest_s - empty_flow_s - report_s) / rows);
+    noop_s / empty_flow_s`; `excel_row_us` and `csv_row_us` are the CPU
+    microseconds a row of harmonizing the Excel and the CSV template centers (rowcost.py),
+    `excel_row_ratio` the first over the second;
     `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
     `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
@@ -238,14 +246,7 @@ def results_record(
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),
         "excel_engine": config.excel_engine,
-        "excel_rows": excel_rows,
-        "excel_row_ratio": round(
-            _per_row(excel, [empty, report], excel_rows) / _per_row(ingest, [empty, report], rows),
-            3,
-        ),
+        "excel_row_us": round(row_costs["excel"] * 1e6, 2),
+        "csv_row_us": round(row_costs["csv"] * 1e6, 2),
+        "excel_row_ratio": round(row_costs["excel"] / row_costs["csv"], 3),
     }
-
-
-def _per_row(step: Timing, fixed: list[Timing], rows: int) -> float:
-    """A step's seconds a row, less the fixed parts (at least a millisecond, if noise says less)."""
-    return max(step.seconds - sum(part.seconds for part in fixed), 0.001) / max(rows, 1)
