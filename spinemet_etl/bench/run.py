@@ -72,7 +72,7 @@ def child_env(work: Path, excel_engine: str = "calamine") -> dict[str, str]:
 class _Steps:
     """Runs and checks the timed steps of one bench run, logging each to `<work>/logs/`."""
 
-    def __init__(self, work: Path, excel_engine: str) -> None:
+    def __init__(self, work: Path, excel_engine: str = "calamine") -> None:
         self.logs = work / "logs"
         self.env = child_env(work, excel_engine)
 
