@@ -47,17 +47,21 @@ def calamine_errors(place: Place, what: str) -> Iterator[None]:
     except CalamineError as exc:
         text = str(exc)
         if "declared uncompressed size" in text or "Zip" in type(exc).__name__:
-            raise source_error(
-                place,
-                "a part of the workbook could not be unpacked",
-                "the file looks damaged or cut off; ask the center to export it again",
-                code="file-truncated",
-            ) from None
+            raise part_not_unpacked(place) from None
         if "entity" in text:
             raise unsafe_workbook(place) from None
         raise wrap_unexpected(place, exc, what, code="not-a-workbook") from None
     except Exception as exc:  # calamine raises plain errors on some malformed records
         raise wrap_unexpected(place, exc, what, code="not-a-workbook") from None
+
+
+def part_not_unpacked(place: Place) -> SourceError:
+    return source_error(
+        place,
+        "a part of the workbook could not be unpacked",
+        "the file looks damaged or cut off; ask the center to export it again",
+        code="file-truncated",
+    )
 
 
 def unsafe_workbook(place: Place) -> SourceError:

@@ -26,6 +26,7 @@ from spinemet_etl.readers.calamine import (
     calamine_errors,
     excel_engine,
     open_workbook,
+    part_not_unpacked,
     unsafe_workbook,
     worksheet_names,
     xlsx_grid,
@@ -134,12 +135,7 @@ def _library_errors_as_source_errors(place: Place) -> Iterator[None]:
     try:
         yield
     except (zipfile.BadZipFile, zlib.error, EOFError):
-        raise source_error(
-            place,
-            "a part of the workbook could not be unpacked",
-            "the file looks damaged or cut off; ask the center to export it again",
-            code="file-truncated",
-        ) from None
+        raise part_not_unpacked(place) from None
     except SourceError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
