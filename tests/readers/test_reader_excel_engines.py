@@ -132,3 +132,19 @@ def test_xls_error_cells_keep_their_text(tmp_path: Path) -> None:
     book.save(str(tmp_path / "e.xls"))
     [table] = reader_for("xls", "demo").read(tmp_path / "e.xls", "e.xls", None)
     assert table.frame["kps"].tolist() == [80.0, "#N/A"]
+
+
+def test_xlsx_1904_workbook_dates_and_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import Workbook
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["surgery", "serial"])
+    book.active.append([dt.datetime(2004, 3, 15), 36600])
+    book.save(tmp_path / "mac.xlsx")
+    pure_python, calamine = read_both(monkeypatch, "xlsx", tmp_path / "mac.xlsx")
+    assert calamine == pure_python
+    [(_, _, [row], dates_1904)] = calamine
+    assert row[:2] == [("datetime", dt.datetime(2004, 3, 15)), ("int", 36600)]
+    assert dates_1904 is True
