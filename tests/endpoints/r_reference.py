@@ -11,12 +11,14 @@ Usage: python -m tests.endpoints.r_reference [FOLDER]   (default tests/r/referen
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.endpoints.conftest import build_patients
 
@@ -24,6 +26,13 @@ R_DIR = Path(__file__).resolve().parents[1] / "r"
 REFERENCE = R_DIR / "reference"
 DATASETS = ("lung", "veteran")
 COHORTS = ("lung", "veteran_and_odd")
+
+
+def require_rscript() -> None:
+    """Skip the calling test where R is missing, naming what to install (CI fails instead)."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript not found: install R and its survival package "
+                    "(Debian: apt-get install r-base-core r-cran-survival)")  # fmt: skip
 
 
 def rscript(script: str, *args: Path) -> None:

@@ -6,13 +6,12 @@ R through .ci/run, turns that skip into a failure: tests/conftest.py).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.endpoints.r_reference import REFERENCE, write_reference
+from tests.endpoints.r_reference import REFERENCE, require_rscript, write_reference
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -23,9 +22,7 @@ def _files(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("Rscript") is None:
-        pytest.skip("Rscript not found: install R and its survival package "
-                    "(Debian: apt-get install r-base-core r-cran-survival)")  # fmt: skip
+    require_rscript()
     folder = tmp_path_factory.mktemp("r_reference")
     write_reference(folder)
     return folder

@@ -56,8 +56,8 @@ def test_offline_index_lists_every_centers_validations(index: Path, tmp_path: Pa
     rows = _rows(dom)
     listed = {(words[1 + words.index("UTC")], words[-1]): words[0] for words, _ in rows}
     assert listed == {  # 12 patients where 30 were last time fail the gate; 30 pass
-        **{(RUN_ID, f"patients.{c}"): "failed" for c in CENTERS},
-        ("20261127T020000Z-aaaa", "patients.lyon"): "passed",
+        **{(f"run-{RUN_ID}", f"patients.{c}"): "failed" for c in CENTERS},
+        ("run-20261127T020000Z-aaaa", "patients.lyon"): "passed",
     }
     assert len(rows) == len(listed)
     for words, links in rows:
