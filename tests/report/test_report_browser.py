@@ -1,8 +1,7 @@
-"""The page in a real headless Chromium: it renders, is not blank, and shows tables and plots."""
+"""The page in headless Chromium, offline: it renders, is not blank, shows tables and plots."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,19 +11,10 @@ import pytest
 from PIL import Image
 
 from spinemet_etl.report import render_report
+from tests.browser import chromium_offline, remote_loads
 
-CHROMIUM = Path("/usr/bin/chromium")
 WIDTH, HEIGHT = 1280, 4000
 KM_BLUE, KM_RED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)
-
-
-def _chromium(page: Path, profile: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", f"--user-data-dir={profile}", *flags, page.as_uri(),
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
 
 
 def _has_color(pixels: np.ndarray, color: tuple[int, int, int], tolerance: int = 40) -> bool:
@@ -44,10 +34,14 @@ def page_file(
     return path
 
 
+def test_the_page_loads_nothing_from_the_network(page_file: Path) -> None:
+    assert remote_loads(page_file.read_text(encoding="utf-8")) == []
+
+
 @pytest.mark.integration
 def test_screenshot_is_the_requested_size_and_not_blank(page_file: Path, tmp_path: Path) -> None:
     screenshot = tmp_path / "report.png"
-    _chromium(
+    chromium_offline(
         page_file, tmp_path / "profile", f"--screenshot={screenshot}",
         f"--window-size={WIDTH},{HEIGHT}", "--hide-scrollbars",
     )  # fmt: skip
@@ -60,7 +54,7 @@ def test_screenshot_is_the_requested_size_and_not_blank(page_file: Path, tmp_pat
 
 @pytest.mark.integration
 def test_rendered_dom_holds_tables_and_plots(page_file: Path, tmp_path: Path) -> None:
-    dom = _chromium(page_file, tmp_path / "profile", "--dump-dom").stdout
+    dom = chromium_offline(page_file, tmp_path / "profile", "--dump-dom").stdout
     assert dom.count("<svg") == 3
     assert 'class="endpoints"' in dom and dom.count("<table") == 4
     assert "20.9 ± 2.7 (95 % CI 17.1–25.0)" in dom
