@@ -57,23 +57,35 @@ def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _curve(
-    survival: tuple[np.ndarray, np.ndarray], rows: np.ndarray | None, label: str, color: str, k: int
+    survival: tuple[np.ndarray, np.ndarray],
+    rows: np.ndarray | None,
+    label: str,
+    color: str,
+    k: int,
+    *,
+    muted: bool = False,
 ) -> Curve:
     """The curve of the patients where `rows` holds (all when None); only two columns copied."""
     time, event = survival
     if rows is not None:
         time, event = time[rows], event[rows]
-    return Curve(label=label, time_months=time, event=event, suppress_below=k, color=color)
+    return Curve(label, time, event, suppress_below=k, color=color, muted=muted)
 
 
 def km_by_center(patients: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
-    """Overall survival of each listed center and of all centers pooled, in one plot."""
+    """Overall survival of all centers pooled, over each listed center's muted curve.
+
+    Notes:
+        Up to 12 crossing curves are unreadable at full strength; the pooled curve is
+        what the reader compares against, so the centers are drawn thin and pale
+        behind it, each still identifiable by its color and its numbers at risk.
+    """
     n_centers = patients["center_id"].nunique()
     survival = _survival(patients)
     curves = [
         _curve(
             survival, (patients["center_id"] == center).to_numpy(), center, PALETTE[i],
-            suppress_below,
+            suppress_below, muted=True,
         )
         for i, center in enumerate(centers)
     ]  # fmt: skip

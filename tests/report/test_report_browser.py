@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,26 @@ def test_rendered_dom_holds_tables_and_plots(page_file: Path, tmp_path: Path) ->
     assert dom.count("<svg") == 3
     assert 'class="endpoints"' in dom and dom.count("<table") == 4
     assert "20.9 ± 2.7 (95 % CI 17.1–25.0)" in dom
+
+
+def _text_x(dom: str, group_id: str) -> float:
+    """The x position of the text inside the SVG group `group_id` of the rendered page."""
+    found = re.search(rf'<g id="{re.escape(group_id)}">\s*<text[^>]*\bx="([\d.]+)"', dom)
+    assert found is not None, f"{group_id} is not in the rendered page"
+    return float(found.group(1))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("figure", ["km-centers", "km-procedure"])
+def test_numbers_at_risk_reach_the_last_axis_tick(
+    page_file: Path, tmp_path: Path, figure: str
+) -> None:
+    dom = _chromium(page_file, tmp_path / "profile", "--dump-dom").stdout
+    ticks = sorted(int(m) for m in re.findall(rf'id="{figure}-tick-(\d+)"', dom))
+    assert ticks[-1] == 60  # the fixture's follow-up reaches 40 months: the axis runs to 60
+    rows = {int(r) for r in re.findall(rf'id="{figure}-at-risk-(\d+)-0"', dom)}
+    assert rows
+    for row in rows:
+        for month in ticks:
+            x_risk = _text_x(dom, f"{figure}-at-risk-{row}-{month}")
+            assert x_risk == pytest.approx(_text_x(dom, f"{figure}-tick-{month}"), abs=0.5)
