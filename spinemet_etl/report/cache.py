@@ -13,7 +13,7 @@ from spinemet_etl.report.tables import Row
 
 CACHE_FILE = Path("reports") / ".report-cache.json"
 """Internal file of `reports/` (like `.report-inputs.json`): figures and crosstab of the page."""
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 PATIENT_PARTITIONS = "harmonized/patients/center_id=*/part-0.parquet"
 
 
@@ -51,6 +51,7 @@ def cache_bytes(key: dict[str, Any], parts: PageParts) -> bytes:
         "km_procedure": parts.km_procedure,
         "forest": parts.forest,
         "crosstab": crosstab,
+        "os_events": parts.os_events,
     }
     return json.dumps(document).encode("utf-8")
 
@@ -69,6 +70,10 @@ def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
                 Row(str(r["label"]), [str(c) for c in r["cells"]], str(r["method"]))
                 for r in document["crosstab"]
             ],
+            os_events={
+                str(stratum): {str(scope): int(deaths) for scope, deaths in scopes.items()}
+                for stratum, scopes in document["os_events"].items()
+            },
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -48,6 +48,25 @@ def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> 
     return sorted(center for center, _ in ranked[:limit])
 
 
+def os_event_counts(patients: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Deaths per stratum (`all`, `procedure=<value>`) and scope (each center, `ALL`).
+
+    Notes:
+        Used to flag a median determined by fewer than 10 deaths when the endpoint table
+        has no `os_events_n` row.
+    """
+    deaths = patients[patients["os_event"].astype(bool)]
+    counts: dict[str, dict[str, int]] = {}
+    strata = [("all", deaths)] + [
+        (f"procedure={p}", deaths[deaths["procedure"] == p]) for p in PROCEDURES
+    ]
+    for stratum, rows in strata:
+        per_center = rows["center_id"].astype(str).value_counts()
+        counts[stratum] = {str(c): int(v) for c, v in per_center.items()}
+        counts[stratum][POOLED_SCOPE] = len(rows)
+    return counts
+
+
 def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Every patient's OS time (months) and event, as numpy arrays."""
     return (

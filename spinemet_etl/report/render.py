@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from spinemet_etl.report.figures import (
     km_by_center,
     km_by_procedure,
     largest_centers,
+    os_event_counts,
 )
-from spinemet_etl.report.format import DISPLAYS
+from spinemet_etl.report.format import DISPLAYS, FEW_EVENTS, FEW_EVENTS_MARK
 from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
 from spinemet_etl.report.tables import (
     TOMITA_LABELS,
@@ -87,6 +88,8 @@ class PageParts:
     km_procedure: str
     forest: str
     crosstab: list[Row]
+    os_events: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Deaths by stratum, then scope (`figures.os_event_counts`)."""
 
 
 def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: int) -> PageParts:
@@ -101,6 +104,7 @@ def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: 
         km_procedure=km_by_procedure(patients, k),
         forest=forest_plot(endpoints, forest_centers, k),
         crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
+        os_events=os_event_counts(patients),
     )
 
 
@@ -127,10 +131,17 @@ def _header(
     }
 
 
-def _tables(endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int) -> dict[str, Any]:
+def _tables(
+    endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int, parts: PageParts
+) -> dict[str, Any]:
     order = _endpoint_order()
+    events = parts.os_events.get("all")
     return {
-        "sections": endpoint_sections(endpoints, [c.scope for c in columns], order, k),
+        "sections": endpoint_sections(
+            endpoints, [c.scope for c in columns], order, k, os_events=events
+        ),
+        "few_events": FEW_EVENTS,
+        "few_events_mark": FEW_EVENTS_MARK,
         "pooled": pooled_rows(endpoints, order),
         "tomita_labels": list(TOMITA_LABELS.values()),
     }
@@ -178,7 +189,7 @@ def render_report(
         .get_template(TEMPLATE)
         .render(
             **_header(manifest, generated_for_run, suppress_below, columns),
-            **_tables(endpoints, columns, suppress_below),
+            **_tables(endpoints, columns, suppress_below, parts),
             **_quality(manifest, suppress_below),
             **_parts(parts),
         )
