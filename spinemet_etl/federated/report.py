@@ -20,6 +20,7 @@ from spinemet_etl.report.figures import (
     km_by_center,
     km_by_procedure,
     largest_centers,
+    os_event_counts,
 )
 from spinemet_etl.report.render import PageParts
 
@@ -88,6 +89,7 @@ def page_figures(rows: pd.DataFrame, endpoints: pd.DataFrame, k: int) -> PagePar
         km_procedure=km_by_procedure(rows, k),
         forest=forest_plot(endpoints, largest_centers(rows, MAX_FOREST_CENTERS, 0), k),
         crosstab=[],
+        os_events=os_event_counts(rows),
     )
 
 

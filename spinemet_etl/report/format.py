@@ -118,10 +118,11 @@ REPLACED_IN_REPORT = {
 FEW_EVENTS = 10
 """A median determined by fewer deaths than this is flagged as unstable."""
 FEW_EVENTS_MARK = "‡"
+PI_SUFFIX = "_pi"
 POOLED_SUFFIXES = {
     "_re_reml": "REML random-effects pooled over centers, Hartung–Knapp CI",
     "_re": "random-effects (DerSimonian–Laird) pooled over centers",
-    "_pi": "95 % prediction interval of a new center (REML)",
+    PI_SUFFIX: "95 % prediction interval of a new center (REML)",
 }
 
 
@@ -132,7 +133,8 @@ def display_of(endpoint: str) -> Display:
     for suffix, what in POOLED_SUFFIXES.items():
         base = endpoint.removesuffix(suffix)
         if endpoint.endswith(suffix) and base in DISPLAYS:
-            return Display(f"{label_of(base)}, {what}", POOLED, "pct")
+            kind = "pi" if suffix == PI_SUFFIX else "pct"
+            return Display(f"{label_of(base)}, {what}", POOLED, kind)
     return Display(endpoint, "Other", "number")
 
 
@@ -241,6 +243,9 @@ def format_cell(row: Mapping[str, Any], *, suppress_below: int = 0) -> str:
         return f"{estimate:.1f}{spread}{_ci(lower, upper, 1, NOT_REACHED)}"
     if estimate is None:
         return NULL
+    if kind == "pi":
+        low, high = (NULL if v is None else f"{v:.1f}" for v in (lower, upper))
+        return f"{estimate:.1f} % (95 % prediction interval {low}–{high})"
     if kind == "index":
         return f"{estimate:.1f} %"
     if kind == "mean":

@@ -42,26 +42,6 @@ class Curve:
     muted: bool = False
 
 
-@dataclass(frozen=True)
-class ForestRow:
-    """One center's proportion with its Wilson CI; `note` replaces the point when set."""
-
-    label: str
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ForestPanel:
-    """One endpoint's column of the forest plot, with the random-effects pooled estimate."""
-
-    title: str
-    rows: list[ForestRow]
-    pooled: ForestRow
-
-
 def axis_months(x_max: float) -> list[int]:
     """The ticks of the time axis, which are also where the numbers at risk are given."""
     return [month for month in MONTH_TICKS if month <= x_max]
@@ -74,7 +54,7 @@ def numbers_at_risk(time_months: np.ndarray, months: list[int]) -> list[int]:
 
 
 @contextmanager
-def _svg_style(salt: str) -> Iterator[None]:
+def svg_style(salt: str) -> Iterator[None]:
     """Small, deterministic SVG: text as text, ids salted per figure so figures never clash."""
     import matplotlib
 
@@ -195,7 +175,7 @@ def km_svg(curves: list[Curve], *, title: str, salt: str) -> str:
     """
     from matplotlib.figure import Figure
 
-    with _svg_style(salt):
+    with svg_style(salt):
         longest = max((float(np.max(c.time_months, initial=0.0)) for c in curves), default=0.0)
         x_max = 60 if longest > 36 else 36
         figure = Figure(figsize=(8.5, 4.2 + 0.2 * len(curves)))
@@ -214,80 +194,4 @@ def km_svg(curves: list[Curve], *, title: str, salt: str) -> str:
         axes.grid(alpha=0.25)
         axes.legend(loc="upper right", fontsize=8, frameon=False, ncols=2 if len(curves) > 6 else 1)
         _draw_at_risk(figure.add_subplot(grid[1], sharex=axes), curves, months, salt)
-        return figure_svg(figure)
-
-
-def _note(axes: Axes, y: float, text: str) -> None:
-    """A grey note in the middle of a forest panel's row, whatever the panel's x range."""
-    transform = axes.get_yaxis_transform()  # x in axes fraction, y in data
-    axes.text(0.5, y, text or "–", transform=transform, ha="center", va="center", fontsize=7,
-              color="#777777")  # fmt: skip
-
-
-def _draw_pooled_diamond(axes: Axes, row: ForestRow, y: float) -> None:
-    if row.estimate is None or row.lower is None or row.upper is None:
-        _note(axes, y, row.note)
-        return
-    xs = [row.lower, row.estimate, row.upper, row.estimate]
-    axes.fill(xs, [y, y - 0.35, y, y + 0.35], color=POOLED_COLOR)
-    axes.axvline(row.estimate, color=POOLED_COLOR, lw=0.6, ls=":")
-
-
-def _forest_limits(rows: list[ForestRow]) -> tuple[float, float]:
-    """The panel's x range: the intervals' span widened to tens, at least 20 points wide.
-
-    Notes:
-        Each endpoint gets its own scale: a 3 % mortality on a 0–100 axis would sit on
-        the left edge with its interval invisible.
-    """
-    values = [v for r in rows for v in (r.lower, r.estimate, r.upper) if v is not None]
-    if not values:
-        return 0.0, 100.0
-    low = max(0.0, np.floor(min(values) / 10) * 10)
-    high = min(100.0, np.ceil(max(values) / 10) * 10)
-    if high - low < 20:
-        low, high = (low, low + 20) if low + 20 <= 100 else (high - 20, high)
-    return float(low), float(high)
-
-
-def _draw_forest_panel(axes: Axes, panel: ForestPanel, n_labels: int) -> None:
-    """One endpoint's column: all intervals in one call and all squares in another (small SVG)."""
-    points = [(y, r.estimate) for y, r in enumerate(panel.rows) if r.estimate is not None]
-    intervals = [
-        (y, r.lower, r.upper)
-        for y, r in enumerate(panel.rows)
-        if r.estimate is not None and r.lower is not None and r.upper is not None
-    ]
-    axes.hlines(
-        [y for y, _, _ in intervals], [low for _, low, _ in intervals],
-        [high for _, _, high in intervals], color=PALETTE[0], lw=1.2,
-    )  # fmt: skip
-    axes.plot(
-        [x for _, x in points], [y for y, _ in points], ls="", marker="s", ms=4, color=PALETTE[0]
-    )
-    for y, row in enumerate(panel.rows):
-        if row.estimate is None:
-            _note(axes, y, row.note)
-    _draw_pooled_diamond(axes, panel.pooled, n_labels - 1)
-    low, high = _forest_limits([*panel.rows, panel.pooled])
-    axes.set_xlim(low, high)
-    axes.set_ylim(n_labels - 0.3, -0.8)
-    axes.set_xlabel("%")
-    axes.set_title(panel.title, fontsize=9)
-    axes.grid(axis="x", alpha=0.25)
-
-
-def forest_svg(panels: list[ForestPanel], *, salt: str) -> str:
-    """Per-center proportions with Wilson 95 % CIs, one panel per endpoint, pooled diamond last."""
-    from matplotlib.figure import Figure
-
-    with _svg_style(salt):
-        labels = [row.label for row in panels[0].rows] + ["", "Pooled (random effects)"]
-        figure = Figure(figsize=(10, 1.4 + 0.24 * len(labels)))
-        axes_row = np.atleast_1d(figure.subplots(1, len(panels)))
-        for axes, panel in zip(axes_row, panels, strict=True):
-            _draw_forest_panel(axes, panel, len(labels))
-            axes.set_yticks([])
-        axes_row[0].set_yticks(range(len(labels)), labels, fontsize=8)
-        axes_row[0].tick_params(axis="y", left=False)
         return figure_svg(figure)

@@ -25,6 +25,7 @@ from spinemet_etl.report.tables import (
     TOMITA_LABELS,
     Row,
     endpoint_sections,
+    ph_note,
     pooled_rows,
     tomita_crosstab,
 )
@@ -143,6 +144,7 @@ def _tables(
         "few_events": FEW_EVENTS,
         "few_events_mark": FEW_EVENTS_MARK,
         "pooled": pooled_rows(endpoints, order),
+        **ph_note(endpoints),
         "tomita_labels": list(TOMITA_LABELS.values()),
     }
 

@@ -154,6 +154,19 @@ def endpoint_sections(
     return [Section(title, rows) for title, rows in sections.items()]
 
 
+PH_TEST = "os_cox_ph_global_p"
+HAZARD_RATIOS = ("os_cox_hr_curettage", "os_cox_hr_en_bloc")
+
+
+def _result(code: str, row: dict[str, Any], table: EndpointRows) -> str:
+    """A pooled result; a hazard ratio carries the proportional-hazards p-value beside it."""
+    text = format_cell(row)
+    ph = table.get((PH_TEST, POOLED_SCOPE))
+    if code in HAZARD_RATIOS and ph is not None and as_float(row.get("estimate")) is not None:
+        text += f"; proportional hazards (global test) p = {format_p(ph['p_value'])}"
+    return text
+
+
 def pooled_rows(endpoints: pd.DataFrame, order: list[str]) -> list[PooledRow]:
     """The pooled analyses (scope ALL, stratum all): log-rank, Cox, random-effects proportions."""
     table = endpoint_rows(endpoints)
@@ -166,12 +179,23 @@ def pooled_rows(endpoints: pd.DataFrame, order: list[str]) -> list[PooledRow]:
         rows.append(
             PooledRow(
                 label=label_of(code, str(row["method"])),
-                result=format_cell(row),
+                result=_result(code, row, table),
                 p_value=format_p(row["p_value"]),
                 method=str(row["method"]),
             )
         )
     return rows
+
+
+def ph_note(endpoints: pd.DataFrame) -> dict[str, Any]:
+    """Whether hazard ratios are shown, and the proportional-hazards p-value (None: none)."""
+    table = endpoint_rows(endpoints)
+    ph = table.get((PH_TEST, POOLED_SCOPE))
+    return {
+        "hazard_ratios": any((code, POOLED_SCOPE) in table for code in HAZARD_RATIOS),
+        "ph_p": None if ph is None else as_float(ph["p_value"]),
+        "ph_p_text": "" if ph is None else format_p(ph["p_value"]),
+    }
 
 
 def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:

@@ -116,3 +116,26 @@ def patients() -> pd.DataFrame:
             "tomita": pd.array([2, 4, 3, 7, 9, None, 6, 5, 8, 10], dtype="Int16"),
         }
     )  # fmt: skip
+
+
+RE_METHOD = "REML; test=knha; centers=2; tau2=0.1234; I2=37.5%; Q=3.1; Q p=0.078"
+
+
+def _pooled(code: str, **values: Any) -> dict[str, Any]:
+    return {"center_id": "ALL", "endpoint": code, "n": 132, **values}
+
+
+@pytest.fixture(scope="session")
+def v2_endpoints(two_centers: pd.DataFrame) -> pd.DataFrame:
+    """`two_centers` with version-2 pooled rows: en bloc HR, PH test, REML pain relief and PI."""
+    extra = endpoint_frame(
+        [
+            _pooled("os_cox_hr_en_bloc", estimate=0.30, ci_lower=0.2, ci_upper=0.45, p_value=1e-5),
+            _pooled("os_cox_ph_global_p", estimate=9.6, p_value=0.008),
+            _pooled("pain_relief_pct_re_reml", estimate=87.0, ci_lower=70.0, ci_upper=95.0,
+                    method=RE_METHOD),
+            _pooled("pain_relief_pct_pi", estimate=87.0, ci_lower=40.0, ci_upper=98.5,
+                    method=RE_METHOD),
+        ]
+    )  # fmt: skip
+    return pd.concat([two_centers, extra], ignore_index=True)

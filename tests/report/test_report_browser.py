@@ -36,12 +36,13 @@ def _has_color(pixels: np.ndarray, color: tuple[int, int, int], tolerance: int =
 @pytest.fixture(scope="module")
 def page_file(
     tmp_path_factory: pytest.TempPathFactory,
-    two_centers: pd.DataFrame,
+    v2_endpoints: pd.DataFrame,
     patients: pd.DataFrame,
     held_manifest: dict[str, Any],
 ) -> Path:
     path = tmp_path_factory.mktemp("page") / "report.html"
-    path.write_text(render_report(patients, two_centers, manifest=held_manifest), encoding="utf-8")
+    html = render_report(patients, v2_endpoints, manifest=held_manifest)
+    path.write_text(html, encoding="utf-8")
     return path
 
 
@@ -88,3 +89,14 @@ def test_numbers_at_risk_reach_the_last_axis_tick(
         for month in ticks:
             x_risk = _text_x(dom, f"{figure}-at-risk-{row}-{month}")
             assert x_risk == pytest.approx(_text_x(dom, f"{figure}-tick-{month}"), abs=0.5)
+
+
+@pytest.mark.integration
+def test_forest_plot_shows_tau2_i2_and_the_prediction_interval(
+    page_file: Path, tmp_path: Path
+) -> None:
+    dom = _chromium(page_file, tmp_path / "profile", "--dump-dom").stdout
+    forest = dom[dom.index('id="forest"') :]
+    svg = forest[forest.index("<svg") : forest.index("</svg>")]
+    assert "τ² = 0.123, I² = 37.5 %" in svg  # the REML pain-relief panel
+    assert "95 % prediction interval" in svg and "axis cut to" in svg
