@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from schemas.contract import PACKAGE_VERSION
+from spinemet_etl.report.baseline import BaselineRow, BaselineTable
+from spinemet_etl.report.flow import CenterFlow
 from spinemet_etl.report.render import PageParts
 from spinemet_etl.report.tables import Row
 
 CACHE_FILE = Path("reports") / ".report-cache.json"
 """Internal file of `reports/` (like `.report-inputs.json`): figures and crosstab of the page."""
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 PATIENT_PARTITIONS = "harmonized/patients/center_id=*/part-0.parquet"
 
 
@@ -52,8 +55,17 @@ def cache_bytes(key: dict[str, Any], parts: PageParts) -> bytes:
         "forest": parts.forest,
         "crosstab": crosstab,
         "os_events": parts.os_events,
+        "baseline": None if parts.baseline is None else asdict(parts.baseline),
+        "flows": None if parts.flows is None else [asdict(flow) for flow in parts.flows],
     }
     return json.dumps(document).encode("utf-8")
+
+
+def _baseline(document: dict[str, Any] | None) -> BaselineTable | None:
+    if document is None:
+        return None
+    rows = [BaselineRow(**row) for row in document["rows"]]
+    return BaselineTable(scopes=[str(s) for s in document["scopes"]], rows=rows)
 
 
 def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
@@ -74,6 +86,10 @@ def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
                 str(stratum): {str(scope): int(deaths) for scope, deaths in scopes.items()}
                 for stratum, scopes in document["os_events"].items()
             },
+            baseline=_baseline(document["baseline"]),
+            flows=None
+            if document["flows"] is None
+            else [CenterFlow(**f) for f in document["flows"]],
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -10,6 +10,7 @@ import pandas as pd
 
 from schemas.codes import SCHEMA_VERSION
 from schemas.endpoints import POOLED_SCOPE
+from spinemet_etl.report.baseline import BASELINE_COLUMNS, BaselineTable, baseline_table
 from spinemet_etl.report.figures import (
     MAX_FOREST_CENTERS,
     MAX_KM_CENTERS,
@@ -19,6 +20,7 @@ from spinemet_etl.report.figures import (
     largest_centers,
     os_event_counts,
 )
+from spinemet_etl.report.flow import CenterFlow, center_flows, flow_rows
 from spinemet_etl.report.format import DISPLAYS, FEW_EVENTS, FEW_EVENTS_MARK
 from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
 from spinemet_etl.report.tables import (
@@ -32,6 +34,7 @@ from spinemet_etl.report.tables import (
 from spinemet_etl.settings import Settings
 
 TEMPLATE = "report.html.j2"
+FLOW_COLUMNS = ("surgery_date", "last_contact_date")
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,27 @@ class PageParts:
     crosstab: list[Row]
     os_events: dict[str, dict[str, int]] = field(default_factory=dict)
     """Deaths by stratum, then scope (`figures.os_event_counts`)."""
+    baseline: BaselineTable | None = None
+    """Table 1; None when the page is drawn from summaries (no patient rows)."""
+    flows: list[CenterFlow] | None = None
+    """The patient flow per center; None when drawn from summaries."""
 
 
-def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: int) -> PageParts:
-    """The figures and the crosstab of `patients` (canonical rows with `center_id`)."""
+def page_parts(
+    patients: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    suppress_below: int,
+    quarantine: pd.DataFrame | None = None,
+) -> PageParts:
+    """The figures, crosstab, Table 1 and patient flow of `patients` (canonical rows with
+    `center_id`); the flow's exclusions come from `quarantine` (rows with `center_id`).
+    Table 1 and the flow need their columns (`BASELINE_COLUMNS`, surgery and last contact
+    dates): without them they are left out."""
     if patients.empty:
-        return PageParts(km_centers="", km_procedure="", forest="", crosstab=[])
+        return PageParts(
+            km_centers="", km_procedure="", forest="", crosstab=[],
+            baseline=BaselineTable([], []), flows=[],
+        )  # fmt: skip
     k = suppress_below
     km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
     forest_centers = largest_centers(patients, MAX_FOREST_CENTERS, 0)
@@ -106,7 +124,13 @@ def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: 
         forest=forest_plot(endpoints, forest_centers, k),
         crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
         os_events=os_event_counts(patients),
+        baseline=baseline_table(patients, k) if _has(patients, BASELINE_COLUMNS) else None,
+        flows=center_flows(patients, quarantine) if _has(patients, FLOW_COLUMNS) else None,
     )
+
+
+def _has(patients: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+    return set(columns) <= set(patients.columns)
 
 
 def _tomita_classes(patients: pd.DataFrame) -> pd.Series:
@@ -154,8 +178,11 @@ def _quality(manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
     return {"quality": quality, "reason_legend": reason_legend(quality or [])}
 
 
-def _parts(parts: PageParts) -> dict[str, Any]:
+def _parts(parts: PageParts, manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
+    flows = None if parts.flows is None else flow_rows(parts.flows, manifest, k)
     return {
+        "baseline": parts.baseline,
+        "flows": flows,
         "km_centers": parts.km_centers,
         "km_procedure": parts.km_procedure,
         "forest": parts.forest,
@@ -171,12 +198,14 @@ def render_report(
     suppress_below: int = 0,
     generated_for_run: str | None = None,
     parts: PageParts | None = None,
+    quarantine: pd.DataFrame | None = None,
 ) -> str:
     """The outcome report as one self-contained HTML page (inline CSS and SVG, no fetches).
 
     `patients` are canonical rows with `center_id`; `endpoints` the tidy endpoint table.
     `parts` (figures and crosstab already drawn from the same patients, endpoints and
     `suppress_below`, see `page_parts`) replaces `patients`, which may then be None.
+    `quarantine` (quarantine rows with `center_id`) gives the patient flow's exclusions.
     `manifest` (the run manifest) adds the data-quality summary and marks centers whose
     data come from an earlier run. `suppress_below` = K > 0 shows per-center
     counts 1..K−1 as `<K` (docs/report.md). No patient-level row reaches the page.
@@ -184,7 +213,7 @@ def render_report(
     if parts is None:
         if patients is None:
             raise ValueError("render_report needs the patients or their page parts")
-        parts = page_parts(patients, endpoints, suppress_below)
+        parts = page_parts(patients, endpoints, suppress_below, quarantine)
     columns = _columns(endpoints, stale_centers(manifest))
     return str(
         _environment()
@@ -193,6 +222,6 @@ def render_report(
             **_header(manifest, generated_for_run, suppress_below, columns),
             **_tables(endpoints, columns, suppress_below, parts),
             **_quality(manifest, suppress_below),
-            **_parts(parts),
+            **_parts(parts, manifest, suppress_below),
         )
     )

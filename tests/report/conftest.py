@@ -114,6 +114,27 @@ def patients() -> pd.DataFrame:
             "os_months": [2.0, 8.5, 30.0, 14.0, 40.0, 0.0, 5.0, 26.0, 13.0, 7.0],
             "os_event": [True, True, False, True, False, True, True, False, True, False],
             "tomita": pd.array([2, 4, 3, 7, 9, None, 6, 5, 8, 10], dtype="Int16"),
+            "sex": pd.Categorical(["male", "female", "male", "male", "female", "female",
+                                   "male", "female", "female", "male"]),
+            "age_at_surgery_years": [61.0, 55.0, 70.0, 48.0, 66.0, 59.0, 72.0, 50.0, 63.0, 58.0],
+            "primary_tumor": pd.Categorical(["breast", "lung", "kidney", "prostate", "breast",
+                                             "melanoma", "lung", "breast", "thyroid", "kidney"]),
+            "kps_preop": pd.array([80, 50, 90, None, 70, 40, None, None, None, None],
+                                  dtype="Int16"),
+            "ecog_preop": pd.array([None] * 6 + [1, 2, 3, 0], dtype="Int16"),
+            "visceral_mets": pd.Categorical(["none", "removable", "none", "unremovable", None,
+                                             "none", "none", "none", "removable", None]),
+            "frankel_preop": pd.Categorical(list("DEECBEEDAE"), categories=list("ABCDE"),
+                                            ordered=True),
+            "anesthetic_risk": pd.Categorical(["low", "high", "low", "low", None, "high",
+                                               "low", "low", "high", "low"]),
+            "tokuhashi_revised": pd.array([12, 8, 10, None, 13, 5, 9, 11, 7, 14], dtype="Int16"),
+            "surgery_date": pd.to_datetime(
+                ["2010-03-02", "2011-06-15", "2012-01-10", "2012-09-30", "2013-05-05",
+                 "2014-02-20", "2009-11-11", "2010-07-07", "2011-12-01", "2012-04-04"]),
+            "last_contact_date": pd.to_datetime(
+                ["2010-05-02", "2012-02-28", "2014-07-10", "2013-11-30", "2016-09-05",
+                 "2014-02-20", "2010-04-11", "2012-09-07", "2013-01-01", "2012-11-04"]),
         }
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ from PIL import Image
 from spinemet_etl.report import render_report
 
 CHROMIUM = Path("/usr/bin/chromium")
-WIDTH, HEIGHT = 1280, 4000
+WIDTH, HEIGHT = 1280, 7000
 KM_BLUE, KM_RED = (0x1F, 0x77, 0xB4), (0xD6, 0x27, 0x28)
 
 
@@ -64,7 +64,10 @@ def test_screenshot_is_the_requested_size_and_not_blank(page_file: Path, tmp_pat
 def test_rendered_dom_holds_tables_and_plots(page_file: Path, tmp_path: Path) -> None:
     dom = _chromium(page_file, tmp_path / "profile", "--dump-dom").stdout
     assert dom.count("<svg") == 3
-    assert 'class="endpoints"' in dom and dom.count("<table") == 4
+    assert 'class="endpoints"' in dom and dom.count("<table") == 6
+    for section in ("flow", "baseline", "endpoints", "pooled", "survival", "forest", "quality"):
+        assert f'<section id="{section}">' in dom
+    assert 'class="flow"' in dom and 'class="baseline"' in dom and "not collected" in dom
     assert "20.9 ± 2.7 (95 % CI 17.1–25.0)" in dom
 
 

@@ -67,7 +67,8 @@ def test_suppression_hides_small_center_counts_only(suppressed_page: str) -> Non
     html = suppressed_page
     deaths = html[html.index("Intraoperative deaths") :].split("</tr>")[0]
     assert _cells(deaths) == ["&lt;5", "0", "1"]  # bologna 1 hidden, lyon 0 shown, pooled exact
-    patients_row = html[html.index(">Patients<") :].split("</tr>")[0]
+    table = html[html.index('id="endpoints"') :]
+    patients_row = table[table.index(">Patients<") :].split("</tr>")[0]
     assert _cells(patients_row) == ["120", "12", "132"]
     pain = html[html.index("Pain relieved") :].split("</tr>")[0]
     assert _cells(pain)[:2] == ["91.7 % (95 % CI 85.3–95.4) 110/120", "&gt;7/12"]  # 3 not relieved
