@@ -57,6 +57,9 @@ def cache_bytes(key: dict[str, Any], parts: PageParts) -> bytes:
         "os_events": parts.os_events,
         "baseline": None if parts.baseline is None else asdict(parts.baseline),
         "flows": None if parts.flows is None else [asdict(flow) for flow in parts.flows],
+        "frankel": None
+        if parts.frankel is None
+        else {name: [asdict(row) for row in rows] for name, rows in parts.frankel.items()},
     }
     return json.dumps(document).encode("utf-8")
 
@@ -66,6 +69,12 @@ def _baseline(document: dict[str, Any] | None) -> BaselineTable | None:
         return None
     rows = [BaselineRow(**row) for row in document["rows"]]
     return BaselineTable(scopes=[str(s) for s in document["scopes"]], rows=rows)
+
+
+def _frankel(document: dict[str, Any] | None) -> dict[str, list[Row]] | None:
+    if document is None:
+        return None
+    return {str(name): [Row(**row) for row in rows] for name, rows in document.items()}
 
 
 def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
@@ -90,6 +99,7 @@ def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
             flows=None
             if document["flows"] is None
             else [CenterFlow(**f) for f in document["flows"]],
+            frankel=_frankel(document["frankel"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

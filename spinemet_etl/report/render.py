@@ -22,8 +22,17 @@ from spinemet_etl.report.figures import (
 )
 from spinemet_etl.report.flow import CenterFlow, center_flows, flow_rows
 from spinemet_etl.report.format import DISPLAYS, FEW_EVENTS, FEW_EVENTS_MARK
+from spinemet_etl.report.procedures import (
+    FRANKEL_GRADES,
+    MAX_PROCEDURE_CENTERS,
+    UNKNOWN,
+    frankel_transitions,
+    largest_scopes,
+    procedure_tables,
+)
 from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
 from spinemet_etl.report.tables import (
+    PROCEDURE_LABELS,
     TOMITA_LABELS,
     Row,
     endpoint_sections,
@@ -35,6 +44,7 @@ from spinemet_etl.settings import Settings
 
 TEMPLATE = "report.html.j2"
 FLOW_COLUMNS = ("surgery_date", "last_contact_date")
+FRANKEL_COLUMNS = ("frankel_preop", "frankel_postop")
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ class PageParts:
     """Table 1; None when the page is drawn from summaries (no patient rows)."""
     flows: list[CenterFlow] | None = None
     """The patient flow per center; None when drawn from summaries."""
+    frankel: dict[str, list[Row]] | None = None
+    """Frankel transitions (pre × post) per procedure; None when drawn from summaries."""
 
 
 def page_parts(
@@ -113,7 +125,7 @@ def page_parts(
     if patients.empty:
         return PageParts(
             km_centers="", km_procedure="", forest="", crosstab=[],
-            baseline=BaselineTable([], []), flows=[],
+            baseline=BaselineTable([], []), flows=[], frankel={},
         )  # fmt: skip
     k = suppress_below
     km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
@@ -126,6 +138,7 @@ def page_parts(
         os_events=os_event_counts(patients),
         baseline=baseline_table(patients, k) if _has(patients, BASELINE_COLUMNS) else None,
         flows=center_flows(patients, quarantine) if _has(patients, FLOW_COLUMNS) else None,
+        frankel=frankel_transitions(patients, k) if _has(patients, FRANKEL_COLUMNS) else None,
     )
 
 
@@ -161,7 +174,11 @@ def _tables(
 ) -> dict[str, Any]:
     order = _endpoint_order()
     events = parts.os_events.get("all")
+    kept = largest_scopes(endpoints, [c.scope for c in columns], MAX_PROCEDURE_CENTERS)
     return {
+        "procedure_columns": [c for c in columns if c.scope in kept],
+        "max_procedure_centers": MAX_PROCEDURE_CENTERS,
+        "procedure_tables": procedure_tables(endpoints, kept, order, k, parts.os_events),
         "sections": endpoint_sections(
             endpoints, [c.scope for c in columns], order, k, os_events=events
         ),
@@ -182,6 +199,9 @@ def _parts(parts: PageParts, manifest: dict[str, Any] | None, k: int) -> dict[st
     flows = None if parts.flows is None else flow_rows(parts.flows, manifest, k)
     return {
         "baseline": parts.baseline,
+        "frankel": parts.frankel,
+        "frankel_labels": [*FRANKEL_GRADES, UNKNOWN],
+        "procedure_labels": PROCEDURE_LABELS,
         "flows": flows,
         "km_centers": parts.km_centers,
         "km_procedure": parts.km_procedure,

@@ -126,6 +126,8 @@ def patients() -> pd.DataFrame:
                                              "none", "none", "none", "removable", None]),
             "frankel_preop": pd.Categorical(list("DEECBEEDAE"), categories=list("ABCDE"),
                                             ordered=True),
+            "frankel_postop": pd.Categorical(["E", "E", "E", "D", "B", None, "E", "D", "B", "E"],
+                                             categories=list("ABCDE"), ordered=True),
             "anesthetic_risk": pd.Categorical(["low", "high", "low", "low", None, "high",
                                                "low", "low", "high", "low"]),
             "tokuhashi_revised": pd.array([12, 8, 10, None, 13, 5, 9, 11, 7, 14], dtype="Int16"),
@@ -157,6 +159,10 @@ def v2_endpoints(two_centers: pd.DataFrame) -> pd.DataFrame:
                     method=RE_METHOD),
             _pooled("pain_relief_pct_pi", estimate=87.0, ci_lower=40.0, ci_upper=98.5,
                     method=RE_METHOD),
+            {"center_id": "bologna", "stratum": "procedure=en_bloc",
+             "endpoint": "os_median_months", "n": 6, "estimate": 14.2},
+            {"center_id": "bologna", "stratum": "procedure=en_bloc", "endpoint": "os_events_n",
+             "n": 6, "estimate": 2},
         ]
     )  # fmt: skip
     return pd.concat([two_centers, extra], ignore_index=True)

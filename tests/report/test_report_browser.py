@@ -64,10 +64,13 @@ def test_screenshot_is_the_requested_size_and_not_blank(page_file: Path, tmp_pat
 def test_rendered_dom_holds_tables_and_plots(page_file: Path, tmp_path: Path) -> None:
     dom = _chromium(page_file, tmp_path / "profile", "--dump-dom").stdout
     assert dom.count("<svg") == 3
-    assert 'class="endpoints"' in dom and dom.count("<table") == 6
-    for section in ("flow", "baseline", "endpoints", "pooled", "survival", "forest", "quality"):
+    assert 'class="endpoints"' in dom and dom.count("<table") == 10  # 3 Frankel, 1 en bloc
+    sections = ("flow", "baseline", "endpoints", "procedures", "pooled", "survival", "forest")
+    for section in (*sections, "tomita", "quality"):
         assert f'<section id="{section}">' in dom
     assert 'class="flow"' in dom and 'class="baseline"' in dom and "not collected" in dom
+    assert 'id="procedure-en_bloc"' in dom and 'id="frankel-palliative"' in dom
+    assert "14.2 ‡" in dom and 'id="not-randomized"' in dom
     assert "20.9 ± 2.7 (95 % CI 17.1–25.0)" in dom
 
 
