@@ -19,7 +19,8 @@ class CenterFlow:
     """What the patient rows and the quarantine tell about one center, unformatted.
 
     `excluded` counts source rows by the first rule they failed (the contract's order of
-    check codes); `cutoff` is the latest last contact (ISO date); `surgery_from` and
+    check codes); `cutoff` is the latest last contact (ISO date), `stated_cutoff` the
+    partition's `spinemet.data_cutoff` when it records one; `surgery_from` and
     `surgery_to` the months (YYYY-MM) of the first and last operation.
     """
 
@@ -27,6 +28,7 @@ class CenterFlow:
     analysed: int
     excluded: dict[str, int] = field(default_factory=dict)
     cutoff: str = ""
+    stated_cutoff: str = ""
     surgery_from: str = ""
     surgery_to: str = ""
 
@@ -58,8 +60,15 @@ def first_failures(quarantine: pd.DataFrame) -> pd.DataFrame:
     return first.drop(columns="_rank")
 
 
-def center_flows(patients: pd.DataFrame, quarantine: pd.DataFrame | None) -> list[CenterFlow]:
-    """Each center's analysed patients, exclusions by first failing rule, cut-off and period."""
+def center_flows(
+    patients: pd.DataFrame,
+    quarantine: pd.DataFrame | None,
+    stated_cutoffs: dict[str, str] | None = None,
+) -> list[CenterFlow]:
+    """Each center's analysed patients, exclusions by first failing rule, cut-off and period.
+
+    `stated_cutoffs` (center → ISO date) are the cut-offs the partitions record.
+    """
     excluded: dict[str, dict[str, int]] = {}
     if quarantine is not None and not quarantine.empty:
         first = first_failures(quarantine)
@@ -78,6 +87,7 @@ def center_flows(patients: pd.DataFrame, quarantine: pd.DataFrame | None) -> lis
                 analysed=len(rows),
                 excluded=excluded.get(str(center), {}),
                 cutoff=f"{contact.max():%Y-%m-%d}" if contact.notna().any() else "",
+                stated_cutoff=(stated_cutoffs or {}).get(str(center), ""),
                 surgery_from=f"{surgery.min():%Y-%m}" if surgery.notna().any() else "",
                 surgery_to=f"{surgery.max():%Y-%m}" if surgery.notna().any() else "",
             )
@@ -102,14 +112,15 @@ def flow_rows(
 ) -> list[FlowRow]:
     """The flow's lines: rows read from the manifest, the rest from `flows`; counts `<K`.
 
-    The cut-off is the manifest's `data_cutoff` for the center when it records one,
-    else the latest last contact of its published patients (the page says which).
+    The cut-off is the one the center's partition records (`spinemet.data_cutoff`), else
+    the run manifest's `data_cutoff` for the center, else the latest last contact of its
+    published patients (the page says which).
     """
     entries = (manifest or {}).get("centers") or {}
     rows = []
     for flow in flows:
         entry, k = entries.get(flow.center_id) or {}, suppress_below
-        stated = entry.get("data_cutoff")
+        stated = flow.stated_cutoff or entry.get("data_cutoff")
         cutoff = f"{stated} (stated)" if stated else f"{flow.cutoff or NULL} (latest last contact)"
         period = f"{flow.surgery_from} to {flow.surgery_to}" if flow.surgery_from else NULL
         rows.append(

@@ -117,11 +117,13 @@ def page_parts(
     endpoints: pd.DataFrame,
     suppress_below: int,
     quarantine: pd.DataFrame | None = None,
+    stated_cutoffs: dict[str, str] | None = None,
 ) -> PageParts:
     """The figures, crosstab, Table 1 and patient flow of `patients` (canonical rows with
     `center_id`); the flow's exclusions come from `quarantine` (rows with `center_id`).
     Table 1 and the flow need their columns (`BASELINE_COLUMNS`, surgery and last contact
-    dates): without them they are left out."""
+    dates): without them they are left out. `stated_cutoffs` are the partitions' data
+    cut-offs (center → ISO date)."""
     if patients.empty:
         return PageParts(
             km_centers="", km_procedure="", forest="", crosstab=[],
@@ -137,7 +139,11 @@ def page_parts(
         crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
         os_events=os_event_counts(patients),
         baseline=baseline_table(patients, k) if _has(patients, BASELINE_COLUMNS) else None,
-        flows=center_flows(patients, quarantine) if _has(patients, FLOW_COLUMNS) else None,
+        flows=(
+            center_flows(patients, quarantine, stated_cutoffs)
+            if _has(patients, FLOW_COLUMNS)
+            else None
+        ),
         frankel=frankel_transitions(patients, k) if _has(patients, FRANKEL_COLUMNS) else None,
     )
 
