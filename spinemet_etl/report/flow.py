@@ -9,6 +9,7 @@ import pandas as pd
 
 from schemas.codes import CHECK_CODES
 from spinemet_etl.report.format import NULL, count_text
+from spinemet_etl.report.quality import center_total
 
 QUARANTINE_COLUMNS = ("source_file", "source_row", "check_code")
 """The quarantine columns the flow reads (plus `center_id`, from the partition's path)."""
@@ -100,13 +101,6 @@ def _in_rule_order(excluded: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(excluded.items(), key=lambda item: [*order, item[0]].index(item[0]))
 
 
-def _rows_read(entry: dict[str, Any]) -> int | None:
-    if entry.get("rows_read") is not None:
-        return int(entry["rows_read"])
-    values = [f["rows_read"] for f in entry.get("files") or [] if f.get("rows_read") is not None]
-    return int(sum(values)) if values else None
-
-
 def flow_rows(
     flows: list[CenterFlow], manifest: dict[str, Any] | None, suppress_below: int
 ) -> list[FlowRow]:
@@ -126,7 +120,7 @@ def flow_rows(
         rows.append(
             FlowRow(
                 center_id=flow.center_id,
-                rows_read=count_text(_rows_read(entry), k),
+                rows_read=count_text(center_total(entry, "rows_read"), k),
                 excluded=[(code, count_text(n, k)) for code, n in _in_rule_order(flow.excluded)],
                 excluded_total=count_text(sum(flow.excluded.values()), k),
                 analysed=count_text(flow.analysed, k),
