@@ -140,8 +140,8 @@ def _forest_row(row: dict[str, Any] | None, label: str, k: int) -> ForestRow:
 
 def heterogeneity_text(method: str) -> str:
     """`τ² = 0.31, I² = 42.0 %` from a random-effects row's `method` text, "" when absent."""
-    tau2 = re.search(r"tau2=([-+0-9.eE]+)", method)
-    i2 = re.search(r"I2=([0-9.]+)%", method)
+    tau2 = re.search(r"(?:tau2|τ²)\s*=\s*([-+0-9.eE]+)", method)
+    i2 = re.search(r"(?:I2|I²)\s*=\s*([0-9.]+)\s*%", method)
     parts = [
         f"τ² = {float(tau2.group(1)):.3g}" if tau2 else "",
         f"I² = {i2.group(1)} %" if i2 else "",

@@ -84,3 +84,15 @@ def test_forest_axis_says_when_it_is_cut(
 
 def test_heterogeneity_text_absent_from_method() -> None:
     assert heterogeneity_text("DerSimonian-Laird; not computed: fewer than two centers") == ""
+
+
+@pytest.mark.parametrize(
+    ("method", "text"),
+    [
+        ("DL; centers=6; tau2=0.0123; I2=12.5%; Q=5.7; Q p=0.34", "τ² = 0.0123, I² = 12.5 %"),
+        ("REML; τ² = 0; I² = 0.0 %", "τ² = 0, I² = 0.0 %"),
+    ],
+    ids=["ascii", "unicode"],
+)
+def test_heterogeneity_text_reads_the_method(method: str, text: str) -> None:
+    assert heterogeneity_text(method) == text
