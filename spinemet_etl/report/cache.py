@@ -16,7 +16,7 @@ from spinemet_etl.report.tables import Row
 
 CACHE_FILE = Path("reports") / ".report-cache.json"
 """Internal file of `reports/` (like `.report-inputs.json`): figures and crosstab of the page."""
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 PATIENT_PARTITIONS = "harmonized/patients/center_id=*/part-0.parquet"
 
 
@@ -47,7 +47,7 @@ def cache_key(stamp: list[list[Any]], endpoints_path: Path, suppress_below: int)
 
 def cache_bytes(key: dict[str, Any], parts: PageParts) -> bytes:
     """The cache file's content: the key, then the parts."""
-    crosstab = [{"label": r.label, "cells": r.cells, "method": r.method} for r in parts.crosstab]
+    crosstab = None if parts.crosstab is None else [asdict(row) for row in parts.crosstab]
     document = {
         "key": key,
         "km_centers": parts.km_centers,
@@ -71,10 +71,16 @@ def _baseline(document: dict[str, Any] | None) -> BaselineTable | None:
     return BaselineTable(scopes=[str(s) for s in document["scopes"]], rows=rows)
 
 
+def _rows(document: list[dict[str, Any]] | None) -> list[Row] | None:
+    if document is None:
+        return None
+    return [Row(str(r["label"]), [str(c) for c in r["cells"]], str(r["method"])) for r in document]
+
+
 def _frankel(document: dict[str, Any] | None) -> dict[str, list[Row]] | None:
     if document is None:
         return None
-    return {str(name): [Row(**row) for row in rows] for name, rows in document.items()}
+    return {str(name): _rows(rows) or [] for name, rows in document.items()}
 
 
 def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
@@ -87,10 +93,7 @@ def read_cached_parts(data_root: Path, key: dict[str, Any]) -> PageParts | None:
             km_centers=str(document["km_centers"]),
             km_procedure=str(document["km_procedure"]),
             forest=str(document["forest"]),
-            crosstab=[
-                Row(str(r["label"]), [str(c) for c in r["cells"]], str(r["method"]))
-                for r in document["crosstab"]
-            ],
+            crosstab=_rows(document["crosstab"]),
             os_events={
                 str(stratum): {str(scope): int(deaths) for scope, deaths in scopes.items()}
                 for stratum, scopes in document["os_events"].items()

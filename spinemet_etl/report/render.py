@@ -101,7 +101,8 @@ class PageParts:
     km_centers: str
     km_procedure: str
     forest: str
-    crosstab: list[Row]
+    crosstab: list[Row] | None
+    """None when the page is drawn from summaries (they hold no per-patient scores)."""
     os_events: dict[str, dict[str, int]] = field(default_factory=dict)
     """Deaths by stratum, then scope (`figures.os_event_counts`)."""
     baseline: BaselineTable | None = None
