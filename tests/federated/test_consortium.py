@@ -63,6 +63,11 @@ def test_pool_equals_the_central_report(consortium: dict[str, Any], tmp_path: Pa
     assert_same_endpoints(central, pooled)
     html = (tmp_path / "coordinator" / "reports" / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 3  # KM by center, KM by procedure, forest plot
+    for section in ("flow", "baseline", "tomita"):  # these need patient rows
+        part = html[html.index(f'<section id="{section}">') :].split("</section>")[0]
+        assert "Not available from summaries" in part
+    assert "Not available from summaries: the transition table" in html
+    assert 'id="procedure-en_bloc"' in html  # the strata's endpoints come from summaries
     assert (tmp_path / "coordinator" / "reports" / "summaries.json").is_file()
 
 
