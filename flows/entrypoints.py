@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ def flow_parameters(settings: Settings) -> dict[str, Any]:
         "quality_config": str(settings.quality_config) if settings.quality_config else None,
         "pain_mcid": settings.pain_mcid,
         "suppress_below": settings.suppress_below,
+        "timeout_seconds": settings.timeout_seconds,
     }
 
 
@@ -87,16 +89,55 @@ def run_flow(
     What every `spinemet` command does to run a flow (the bench times it on an empty flow).
     `warm` (imports the run will need) runs while Prefect's temporary server starts.
     """
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.apiwatch import watching
     from flows.progress import center_progress
     from flows.runtime import make_task_runner
     from flows.server import temporary_server
+    from spinemet_etl.stop import stopping_on_signals
 
     on_terminal = sys.stderr.isatty()
     quiet_prefect_logging(show_center_lines=not on_terminal)
     progress = center_progress() if on_terminal else nullcontext()
     server = temporary_server(SERVER_STARTUP_SECONDS, warm)
-    with prefect_settings(), server, progress:
-        return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
+    lost = _on_lost_api(settings, datetime.now(UTC))
+    with stopping_on_signals(), prefect_settings(), server, progress:
+        with watching(str(PREFECT_API_URL.value()), lost) as watch:
+            try:
+                result = flow.with_options(task_runner=make_task_runner(settings))(**parameters)
+            except Exception:
+                if watch.lost:
+                    lost()
+                raise
+        if watch.lost:
+            lost()
+        return result
+
+
+def _on_lost_api(settings: Settings, since: datetime) -> Callable[[], None]:
+    """What a command does once its Prefect API is lost: one line, then exit (apiwatch)."""
+
+    def lost() -> None:
+        from prefect.settings import PREFECT_API_URL
+
+        from flows.apiwatch import exit_now, lost_line
+        from flows.server import stop_temporary_server
+        from spinemet_etl.manifest import latest_manifest, manifest_path
+        from spinemet_etl.workers import shutdown_workers
+
+        manifest = latest_manifest(settings.data_path)
+        if manifest is not None and manifest["started_at"] < since.isoformat(timespec="seconds"):
+            manifest = None  # an earlier run's
+        where = manifest_path(settings.data_path, manifest["run_id"]) if manifest else None
+
+        def cleanup() -> None:
+            shutdown_workers()
+            stop_temporary_server()
+
+        exit_now(lost_line(str(PREFECT_API_URL.value()), manifest, where), cleanup)
+
+    return lost
 
 
 def _print_hold(center_id: str, entry: dict[str, Any]) -> None:
@@ -135,8 +176,13 @@ def _run_centers(
     def warm() -> None:
         warm_up(settings, harmonize_all=every_center, workers=worker_processes(settings))
 
+    from spinemet_etl.stop import stop_line
+
     manifest = run_flow(flow_factory(), settings, warm=warm, **parameters)
     _print_run(manifest, settings)
+    if "interrupted" in manifest:
+        print(stop_line(manifest), file=sys.stderr)
+        return "interrupted"
     return str(manifest["status"])
 
 

@@ -61,12 +61,20 @@ def reset() -> None:
 
 @contextmanager
 def graceful() -> Iterator[None]:
-    """While the block runs (the run holds its lock), a signal stops it gracefully."""
+    """While the block runs (the run holds its lock), a signal stops it gracefully.
+
+    Notes:
+        Prefect's flow engine installs a SIGTERM handler of its own while a flow runs
+        (it marks the run crashed and re-raises the signal); within the block ours
+        takes its place again, when the command asked for ours (`stopping_on_signals`).
+    """
     _STATE["phase"] = "graceful"
+    saved: dict[int, Any] = _take_signals() if _STATE.get("signals") else {}
     try:
         yield
     finally:
         _STATE["phase"] = "done"
+        _give_back(saved)
 
 
 _EXIT_LINES = {
@@ -99,17 +107,29 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 @contextmanager
 def stopping_on_signals() -> Iterator[None]:
     """While the block runs, SIGTERM and SIGINT request a stop (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {number: signal.getsignal(number) for number in STOP_SIGNALS}
-    for number in STOP_SIGNALS:
-        signal.signal(number, _on_signal)
+    saved = _take_signals()
+    _STATE["signals"] = bool(saved)
     try:
         yield
     finally:
-        for number, handler in saved.items():
-            signal.signal(number, handler)
+        _STATE["signals"] = False
+        _give_back(saved)
+
+
+def _take_signals() -> dict[int, Any]:
+    """Install our handler for STOP_SIGNALS; the handlers it replaced (none off the main
+    thread, where signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    saved: dict[int, Any] = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    for number in STOP_SIGNALS:
+        signal.signal(number, _on_signal)
+    return saved
+
+
+def _give_back(saved: dict[int, Any]) -> None:
+    for number, handler in saved.items():
+        signal.signal(number, handler)
 
 
 @contextmanager
@@ -161,3 +181,19 @@ def interruption(
         "published": having(lambda entry: entry["status"] == "published"),
         "not_done": having(lambda entry: (entry["error"] or {}).get("code") == INTERRUPTED_CODE),
     }
+
+
+def stop_line(manifest: dict[str, Any]) -> str:
+    """The one line a stopped run prints: why, what it published, what it did not."""
+    record = manifest["interrupted"]
+    if record["reason"] == TIMEOUT_REASON:
+        why = f"the run exceeded its time limit of {record['timeout_seconds']:g} s"
+    else:
+        why = f"{record['reason']} received"
+    published = ", ".join(record["published"]) or "no center"
+    not_done = ", ".join(record["not_done"]) or "none"
+    return (
+        f"stopped [{INTERRUPTED_CODE}]: {why}; run {manifest['run_id']} published {published}; "
+        f"not done: {not_done} (their last published data stay; the next run does them); "
+        "Data Docs and report not rebuilt."
+    )

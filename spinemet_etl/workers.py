@@ -193,6 +193,7 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
         pool = _POOLS.get(workers)
         if pool is None or getattr(pool, "_broken", False):
             os.environ[RUN_PID_ENV] = str(os.getpid())  # the fork server watches it
+            _start_quiet_resource_tracker()
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(list(PRELOAD))
             pool = ProcessPoolExecutor(
@@ -201,6 +202,28 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
             _POOLS[workers] = pool
             on_stop(abandon_workers)
         return pool
+
+
+def _start_quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker without its warning about leaked semaphores.
+
+    Notes:
+        Workers killed by a stop leave their pool's semaphores registered; the tracker
+        removes them, as it should, and warns on the terminal ("There appear to be 5
+        leaked semaphore objects"), which reads like a failure. The filter is in the
+        tracker's environment only.
+    """
+    from multiprocessing import resource_tracker
+
+    saved = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore:resource_tracker:UserWarning"
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = saved
 
 
 def abandon_workers() -> None:
