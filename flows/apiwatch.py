@@ -25,7 +25,10 @@ POLL_SECONDS = 2.0
 LOST_AFTER_SECONDS = 10.0
 """Without an answer for this long (a busy server answers within 2 s), the API is lost."""
 EXIT_SECONDS = 30.0
-"""A run that lost its API exits at most this long after its data work ended."""
+"""A run that lost its API exits at most this long after its data work ended: detection
+(LOST_AFTER_SECONDS + POLL_SECONDS), GIVE_UP_SECONDS, then stopping the workers."""
+GIVE_UP_SECONDS = 12.0
+"""After the data work and the loss, how long Prefect's engine may take to end by itself."""
 EXIT_API_LOST = 1
 """Needs attention, as a failed center: the data are fine, the Prefect records are not."""
 CODE = "prefect-api-lost"
@@ -41,7 +44,7 @@ def data_work_done() -> None:
 class ApiWatch:
     """Polls `api_url`'s health in a thread; `lost` once it stopped answering."""
 
-    def __init__(self, api_url: str, on_lost: Callable[[], None]) -> None:
+    def __init__(self, api_url: str, on_lost: Callable[[str], None]) -> None:
         self.api_url, self.on_lost = api_url, on_lost
         self.lost_at: float | None = None
         self._ended = threading.Event()
@@ -62,14 +65,14 @@ class ApiWatch:
                 return
 
     def _deadline(self) -> None:
-        """Once the data work is over, give the command EXIT_SECONDS to end by itself."""
+        """Once the data work is over, give the command GIVE_UP_SECONDS to end by itself."""
         _DATA_DONE.wait()
-        if not self._ended.wait(EXIT_SECONDS - POLL_SECONDS):
-            self.on_lost()
+        if not self._ended.wait(GIVE_UP_SECONDS):
+            self.on_lost(self.api_url)
 
 
 @contextmanager
-def watching(api_url: str, on_lost: Callable[[], None]) -> Iterator[ApiWatch]:
+def watching(api_url: str, on_lost: Callable[[str], None]) -> Iterator[ApiWatch]:
     """Watch the API while the block runs; `on_lost` ends the command if the block hangs."""
     _DATA_DONE.clear()
     watch = ApiWatch(api_url, on_lost)

@@ -49,8 +49,10 @@ def quiet_prefect_logging(*, show_center_lines: bool) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in RUN_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
-    for handler in logging.getLogger().handlers:
+    internal = logging.getLogger("prefect._internal")  # its own console handler
+    for handler in [*logging.getLogger().handlers, *internal.handlers]:
         quiet_console(handler, show_center_lines=show_center_lines)
+    logging.raiseExceptions = False  # Prefect's log worker prints "Error logging to API" else
 
 
 def disable_telemetry() -> None:
@@ -108,19 +110,17 @@ def run_flow(
                 result = flow.with_options(task_runner=make_task_runner(settings))(**parameters)
             except Exception:
                 if watch.lost:
-                    lost()
+                    lost(watch.api_url)
                 raise
         if watch.lost:
-            lost()
+            lost(watch.api_url)
         return result
 
 
-def _on_lost_api(settings: Settings, since: datetime) -> Callable[[], None]:
+def _on_lost_api(settings: Settings, since: datetime) -> Callable[[str], None]:
     """What a command does once its Prefect API is lost: one line, then exit (apiwatch)."""
 
-    def lost() -> None:
-        from prefect.settings import PREFECT_API_URL
-
+    def lost(api_url: str) -> None:
         from flows.apiwatch import exit_now, lost_line
         from flows.server import stop_temporary_server
         from spinemet_etl.manifest import latest_manifest, manifest_path
@@ -135,7 +135,7 @@ def _on_lost_api(settings: Settings, since: datetime) -> Callable[[], None]:
             shutdown_workers()
             stop_temporary_server()
 
-        exit_now(lost_line(str(PREFECT_API_URL.value()), manifest, where), cleanup)
+        exit_now(lost_line(api_url, manifest, where), cleanup)
 
     return lost
 
@@ -162,6 +162,8 @@ def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
         if entry.get("error"):
             print(f"    error [{entry['error']['code']}]: {entry['error']['message']}")
     print(f"manifest:  {settings.data_path / '_runs' / (manifest['run_id'] + '.json')}")
+    if "interrupted" in manifest:
+        return  # neither was rebuilt
     print(f"report:    {reports / 'report.html'}")
     print(f"data docs: {reports / 'data_docs' / 'index.html'}")
 
