@@ -139,6 +139,7 @@ def test_sigterm_mid_run_stops_within_10_s_and_the_next_run_completes(
     os.kill(command.process.pid, signal.SIGTERM)
     exited = command.ended(60)
     assert command.process.returncode == 1
+    print(f"SIGTERM to exit: {exited - sent:.1f} s")  # docs/reliability.md (pytest -rP)
     assert exited - sent < STOP_SECONDS
     _assert_stopped_cleanly(command, "SIGTERM", clean)
     assert "Traceback" not in command.err.read_text(errors="replace")
@@ -167,6 +168,7 @@ def test_a_run_that_loses_its_server_ends_within_the_bound_and_says_so(
     manifest = latest_manifest(command.data)
     assert manifest is not None and manifest["status"] == "ok"
     data_work_ended = (command.data / "reports" / "report.html").stat().st_mtime
+    print(f"data work to exit: {exited - data_work_ended:.1f} s")  # docs/reliability.md
     assert exited - data_work_ended < EXIT_SECONDS
     [line] = command.stderr_lines("error [prefect-api-lost]: ")
     assert f"run {manifest['run_id']} (ok) published {', '.join(CENTER_IDS)}" in line
