@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 GRACE_SECONDS = 3.0
@@ -49,6 +50,12 @@ def start_tied(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
         os.close(read_end)
     _TIES[process.pid] = write_end
     return process
+
+
+def guard(pids: list[int]) -> subprocess.Popen[bytes]:
+    """Tie processes started by someone else (a library) to this process: a supervisor
+    that terminates `pids` when this process ends. `untie` it once they have ended."""
+    return start_tied(["--guard", *map(str, pids)])
 
 
 def untie(process: subprocess.Popen[bytes]) -> None:
@@ -85,9 +92,25 @@ def _watch(read_end: int, child: subprocess.Popen[bytes]) -> None:
     _end(child)
 
 
+def _guard(read_end: int, pids: list[int]) -> int:
+    """The supervisor of `guard`: when the pipe closes, terminate `pids`, then kill them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while os.read(read_end, 1):
+        continue
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, number)
+        if number == signal.SIGTERM:
+            time.sleep(GRACE_SECONDS)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     """The supervisor: run the command; end it when the pipe closes or on SIGTERM."""
     read_end, command = int(argv[0]), argv[1:]
+    if command[0] == "--guard":
+        return _guard(read_end, [int(pid) for pid in command[1:]])
     child = subprocess.Popen(command, preexec_fn=die_with_parent)
     signal.signal(signal.SIGTERM, lambda *_: child.terminate())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal's Ctrl-C reaches the command

@@ -148,13 +148,13 @@ def test_sigterm_mid_run_stops_within_10_s_and_the_next_run_completes(
 def test_a_run_past_its_timeout_stops_gracefully_and_says_so(
     tmp_path: Path, landing: Path, clean: Path
 ) -> None:
-    command = Command(tmp_path, landing, "--timeout", "2")
+    command = Command(tmp_path, landing, "--timeout", "0.5")
     command.ended(300)
     assert command.process.returncode == 1, command.err.read_text(errors="replace")
     record = _assert_stopped_cleanly(command, "timeout", clean)
-    assert record["timeout_seconds"] == 2
+    assert record["timeout_seconds"] == 0.5
     [line] = command.stderr_lines("stopped [run-interrupted]: ")
-    assert line.startswith("stopped [run-interrupted]: the run exceeded its time limit of 2 s;")
+    assert line.startswith("stopped [run-interrupted]: the run exceeded its time limit of 0.5 s;")
 
 
 def test_a_run_that_loses_its_server_ends_within_the_bound_and_says_so(
