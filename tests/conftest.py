@@ -43,6 +43,6 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=90):
         servers = SubprocessASGIServer._instances.values()  # private: Prefect starts it
-        tie = guard([s.server_process.pid for s in servers if s.server_process is not None])
+        tie = guard(sorted({s.server_process.pid for s in servers if s.server_process}))
         yield
     stop(tie)  # the server ends with pytest, even killed (SIGKILL)
