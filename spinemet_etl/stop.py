@@ -1,6 +1,7 @@
 """Stopping a run early and gracefully: on SIGTERM, SIGINT or its time limit (`--timeout`).
 
-A stop is requested once per process (a signal reaches the whole process). From then on
+A stop is requested once per process (a signal reaches the whole process), and holds
+for the rest of it (a command runs one flow). From then on
 no center starts, the centers in flight are abandoned before they publish (their worker
 processes are ended, `on_stop`), and the run writes its manifest with an `interrupted`
 record, removes its staging folder and releases its lock. Before a run holds its lock,
@@ -51,12 +52,6 @@ def on_stop(callback: Callable[[], None]) -> None:
     """Call `callback` (in a thread of its own) when a stop is requested."""
     if callback not in _ON_STOP:
         _ON_STOP.append(callback)
-
-
-def reset() -> None:
-    """Forget a stop: the next run of this process starts afresh."""
-    _STOP.clear()
-    _STATE.clear()
 
 
 @contextmanager
