@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -37,7 +36,7 @@ def request_stop(reason: str) -> None:
     """Ask the run to stop (`SIGTERM`, `SIGINT` or `timeout`); the first reason is kept."""
     if _STOP.is_set():
         return
-    _STATE.update(reason=reason, at=time.monotonic())
+    _STATE["reason"] = reason
     _STOP.set()
     for callback in list(_ON_STOP):
         threading.Thread(target=callback, name="spinemet-stop", daemon=True).start()
