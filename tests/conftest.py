@@ -64,7 +64,14 @@ def prefect_harness() -> Iterator[None]:
 
     Only flow tests request it; nothing else pays for it.
     """
+    from prefect.server.api.server import SubprocessASGIServer
     from prefect.testing.utilities import prefect_test_harness
 
+    from spinemet_etl.lifeline import guard
+    from spinemet_etl.localserver import stop
+
     with prefect_test_harness(server_startup_timeout=90):
+        servers = SubprocessASGIServer._instances.values()  # private: Prefect starts it
+        tie = guard(sorted({s.server_process.pid for s in servers if s.server_process}))
         yield
+    stop(tie)  # the server ends with pytest, even killed (SIGKILL)
