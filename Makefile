@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := spinemet_etl schemas flows tests
 
-.PHONY: venv demo test lint typecheck unit bench fuzz docs clean
+.PHONY: venv demo test lint typecheck unit programs bench fuzz docs r-reference clean
 
 venv: $(STAMP)
 
@@ -28,7 +28,12 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# Chromium for the browser tests, when this machine can install it (root with apt-get);
+# else those tests are skipped and pytest's summary names the program to install.
+programs:
+	.ci/install-programs chromium
+
+test: lint typecheck programs unit
 
 bench: venv
 	$(BIN)/python -m spinemet_etl.bench
@@ -39,6 +44,10 @@ fuzz: venv
 docs: venv
 	$(BIN)/python -m schemas.contract --write docs/data-dictionary.md
 	$(BIN)/python -m spinemet_etl.mapping.schema_export --write docs/mapping.schema.json
+
+# R's results that the agreement tests compare with (needs Rscript and R's survival package).
+r-reference: venv
+	$(BIN)/python -m tests.endpoints.r_reference tests/r/reference
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

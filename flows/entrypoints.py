@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ def flow_parameters(settings: Settings) -> dict[str, Any]:
         "quality_config": str(settings.quality_config) if settings.quality_config else None,
         "pain_mcid": settings.pain_mcid,
         "suppress_below": settings.suppress_below,
+        "timeout_seconds": settings.timeout_seconds,
     }
 
 
@@ -47,8 +49,10 @@ def quiet_prefect_logging(*, show_center_lines: bool) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in RUN_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
-    for handler in logging.getLogger().handlers:
+    internal = logging.getLogger("prefect._internal")  # its own console handler
+    for handler in [*logging.getLogger().handlers, *internal.handlers]:
         quiet_console(handler, show_center_lines=show_center_lines)
+    logging.raiseExceptions = False  # Prefect's log worker prints "Error logging to API" else
 
 
 def disable_telemetry() -> None:
@@ -87,16 +91,53 @@ def run_flow(
     What every `spinemet` command does to run a flow (the bench times it on an empty flow).
     `warm` (imports the run will need) runs while Prefect's temporary server starts.
     """
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.apiwatch import watching
     from flows.progress import center_progress
     from flows.runtime import make_task_runner
     from flows.server import temporary_server
+    from spinemet_etl.stop import stopping_on_signals
 
     on_terminal = sys.stderr.isatty()
     quiet_prefect_logging(show_center_lines=not on_terminal)
     progress = center_progress() if on_terminal else nullcontext()
     server = temporary_server(SERVER_STARTUP_SECONDS, warm)
-    with prefect_settings(), server, progress:
-        return flow.with_options(task_runner=make_task_runner(settings))(**parameters)
+    lost = _on_lost_api(settings, datetime.now(UTC))
+    with stopping_on_signals(), prefect_settings(), server, progress:
+        with watching(str(PREFECT_API_URL.value()), lost) as watch:
+            try:
+                result = flow.with_options(task_runner=make_task_runner(settings))(**parameters)
+            except Exception:
+                if watch.lost:
+                    lost(watch.api_url)
+                raise
+        if watch.lost:
+            lost(watch.api_url)
+        return result
+
+
+def _on_lost_api(settings: Settings, since: datetime) -> Callable[[str], None]:
+    """What a command does once its Prefect API is lost: one line, then exit (apiwatch)."""
+
+    def lost(api_url: str) -> None:
+        from flows.apiwatch import exit_now, lost_line
+        from flows.server import stop_temporary_server
+        from spinemet_etl.manifest import latest_manifest, manifest_path
+        from spinemet_etl.workers import shutdown_workers
+
+        manifest = latest_manifest(settings.data_path)
+        if manifest is not None and manifest["started_at"] < since.isoformat(timespec="seconds"):
+            manifest = None  # an earlier run's
+        where = manifest_path(settings.data_path, manifest["run_id"]) if manifest else None
+
+        def cleanup() -> None:
+            shutdown_workers()
+            stop_temporary_server()
+
+        exit_now(lost_line(api_url, manifest, where), cleanup)
+
+    return lost
 
 
 def _print_hold(center_id: str, entry: dict[str, Any]) -> None:
@@ -121,6 +162,8 @@ def _print_run(manifest: dict[str, Any], settings: Settings) -> None:
         if entry.get("error"):
             print(f"    error [{entry['error']['code']}]: {entry['error']['message']}")
     print(f"manifest:  {settings.data_path / '_runs' / (manifest['run_id'] + '.json')}")
+    if "interrupted" in manifest:
+        return  # neither was rebuilt
     print(f"report:    {reports / 'report.html'}")
     print(f"data docs: {reports / 'data_docs' / 'index.html'}")
 
@@ -135,8 +178,13 @@ def _run_centers(
     def warm() -> None:
         warm_up(settings, harmonize_all=every_center, workers=worker_processes(settings))
 
+    from spinemet_etl.stop import stop_line
+
     manifest = run_flow(flow_factory(), settings, warm=warm, **parameters)
     _print_run(manifest, settings)
+    if "interrupted" in manifest:
+        print(stop_line(manifest), file=sys.stderr)
+        return "interrupted"
     return str(manifest["status"])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows.apiwatch import data_work_done
 from flows.artifacts import publish_artifacts
 from flows.report_state import current_report, report_inputs
 from flows.runtime import CENTER_STEP, settings_from_parameters, with_key, worker_processes
@@ -27,7 +28,8 @@ from spinemet_etl.pipeline import (
 from spinemet_etl.publish import cleanup_staging
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.settings import Settings
-from spinemet_etl.workers import plan_worker_memory, stopping_workers
+from spinemet_etl.stop import graceful, stop_reason, time_limit
+from spinemet_etl.workers import plan_worker_memory, shutdown_workers, stopping_workers
 
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
 
@@ -119,11 +121,15 @@ def run_centers(
 ) -> dict[str, Any]:
     """The body of nightly and backfill: lock, process centers concurrently, manifest, report.
 
-    Returns the run manifest, also written to `<data>/_runs/<run_id>.json`.
+    Returns the run manifest, also written to `<data>/_runs/<run_id>.json`. A run asked
+    to stop (SIGTERM, SIGINT, `settings.timeout_seconds`: `spinemet_etl.stop`) starts no
+    more centers, abandons those in flight, and skips what is left of the Data Docs and
+    the report; its manifest says so (`interrupted`).
     """
     started_at = datetime.now(UTC)
     run_id = new_run_id(started_at)
-    with data_root_lock(settings.data_path):
+    lock = data_root_lock(settings.data_path)
+    with time_limit(settings.timeout_seconds), lock, graceful():
         cleanup_staging(settings.data_path)
         centers = discover_centers(settings)
         get_run_logger().info("run %s: %d center(s): %s", run_id, len(centers), ", ".join(centers))
@@ -133,10 +139,16 @@ def run_centers(
         parameters = run_parameters(settings, force=force, only_file=only_file)
         manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
         reuse = _endpoints_current(settings, run_id, outcomes)
-        docs_error = _data_docs(settings, verdicts, run_id)
+        docs_error = None if stop_reason() else _data_docs(settings, verdicts, run_id)
+        if stop_reason() is not None:
+            shutdown_workers()
+            manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
+            data_work_done()
+            return manifest
         with stopping_workers():
             report = write_report(settings, run_id, manifest, reuse_endpoints=reuse)
         endpoints = unless_disk_full(report)
+    data_work_done()
     publish_artifacts(manifest, endpoints, settings.suppress_below)
     if docs_error is not None:
         raise docs_error
@@ -155,17 +167,20 @@ def nightly(
     pain_mcid: float | None = None,
     suppress_below: int | None = None,
     process: Process | None = None,
+    timeout_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Ingest every new or changed export, publish what passes the gate, write the report.
 
     Parameters left as None come from SPINEMET_* environment variables, then defaults.
     `process` replaces the harmonizer (tests and custom readers; in-process runs only).
+    `timeout_seconds` stops the run gracefully when it runs longer (SPINEMET_TIMEOUT).
     Returns the run manifest.
     """
     parameters = {
         "landing": landing, "centers_dir": centers_dir, "data": data, "centers": centers,
         "full_refresh": full_refresh, "quality_config": quality_config,
         "pain_mcid": pain_mcid, "suppress_below": suppress_below,
+        "timeout_seconds": timeout_seconds,
     }  # fmt: skip
     settings = with_key(settings_from_parameters(**parameters))
     return run_centers(settings, process=process)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
+from flows.apiwatch import data_work_done
 from flows.artifacts import publish_artifacts
 from flows.runtime import settings_from_parameters
 from flows.tasks import unless_disk_full, write_report
@@ -28,6 +29,7 @@ def report(
     run_id = new_run_id(datetime.now(UTC))
     with data_root_lock(settings.data_path):
         endpoints = unless_disk_full(write_report(settings, run_id, None))
+    data_work_done()
     manifest = latest_manifest(settings.data_path)
     if manifest is not None:
         publish_artifacts(manifest, endpoints, settings.suppress_below)

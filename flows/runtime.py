@@ -140,10 +140,31 @@ def log_center(center_id: str, step: str, message: str, *args: object) -> None:
 
 
 def quiet_console(handler: logging.Handler, *, show_center_lines: bool = True) -> None:
-    """Let through a console handler only warnings or worse, and our per-center lines if asked."""
+    """Let through a console handler only warnings or worse, and our per-center lines if asked.
+
+    Prefect's own services' messages (its clients, event and log workers: loggers
+    `prefect.*` other than the run loggers) go to the temporary server's log file
+    instead (`flows.server.server_log`): they do not say whether our run failed; our
+    lines do (a lost API: `flows.apiwatch`).
+    """
     for old in [f for f in handler.filters if isinstance(f, _QuietFilter)]:
         handler.removeFilter(old)
     handler.addFilter(_QuietFilter(show_center_lines))
+
+
+_FILES: dict[str, logging.Handler] = {}
+
+
+def _prefect_file() -> logging.Handler:
+    """The handler that appends Prefect's own messages to the server's log file."""
+    if "prefect" not in _FILES:
+        from flows.server import server_log
+
+        server_log().parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(server_log(), encoding="utf-8", delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        _FILES["prefect"] = handler
+    return _FILES["prefect"]
 
 
 class _QuietFilter(logging.Filter):
@@ -154,6 +175,9 @@ class _QuietFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], SpinemetError):
             return False  # the command line prints its one-sentence message instead
+        if record.name.startswith("prefect") and not record.name.startswith(RUN_LOGGERS):
+            _prefect_file().handle(record)
+            return False
         if record.levelno >= logging.WARNING:
             return True
         if hasattr(record, CENTER_STEP):

@@ -14,8 +14,11 @@ import prefect
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
 from spinemet_etl.errors import SpinemetError
+from spinemet_etl.lifeline import start_tied
 from spinemet_etl.localserver import free_port, stop, wait_until_healthy
 
+LOG_NAME = "spinemet-server.log"
+"""The temporary server's own output, in Prefect's home folder (not the terminal)."""
 PORT_IN_USE = 3
 """uvicorn's exit status when its port was taken between our probe and its bind."""
 START_ATTEMPTS = 3
@@ -37,20 +40,37 @@ def _server_env() -> dict[str, str]:
     return {**os.environ, **server, "PREFECT__SERVER_FINAL": "1", **settings}
 
 
+def server_log() -> Path:
+    """Where the temporary server writes its output (appended, run after run)."""
+    return Path(get_current_settings().home) / LOG_NAME
+
+
 def _not_started(seconds: float) -> SpinemetError:
     return SpinemetError(
-        f"Prefect's temporary local server did not start within {seconds:.0f} s; run again, "
-        "or start `prefect server start` and set PREFECT_API_URL (docs/operations.md).",
+        f"Prefect's temporary local server did not start within {seconds:.0f} s (its output: "
+        f"`{server_log()}`); run again, or start `prefect server start` and set "
+        "PREFECT_API_URL (docs/operations.md).",
         code="orchestrator-unavailable",
     )
 
 
+def launch(port: int) -> subprocess.Popen[bytes]:
+    """Start the server on `port`, tied to this process (`lifeline`), its output to its log.
+
+    Notes:
+        Tied, it ends when this process ends, even killed with SIGKILL: a server left
+        behind holds ~220 MB until the machine restarts.
+    """
+    server_log().parent.mkdir(parents=True, exist_ok=True)
+    with server_log().open("ab") as log:
+        return start_tied(server_command(port), env=_server_env(), stdout=log, stderr=log)
+
+
 def _start(seconds: float, meanwhile: Callable[[], None]) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server, run `meanwhile` while it starts, and wait until it answers."""
-    env = _server_env()
     for _attempt in range(START_ATTEMPTS):
         port = free_port()
-        process = subprocess.Popen(server_command(port), env=env)
+        process = launch(port)
         meanwhile()
         meanwhile = _nothing
         api_url = f"http://127.0.0.1:{port}/api"

@@ -17,7 +17,7 @@ class EndpointsModel(pa.DataFrameModel):
         str_matches=r"^(all|procedure=(palliative|curettage|en_bloc))$",
         description="all, or procedure=<value>.",
     )
-    endpoint: Series[str] = pa.Field(description="Endpoint code (../shared/spec/endpoints.md).")
+    endpoint: Series[str] = pa.Field(description="Endpoint code (docs/contract/endpoints.md).")
     n: Series[pd.Int64Dtype] = pa.Field(ge=0, description="Patients in the scope x stratum.")
     estimate: Series[float] = pa.Field(
         nullable=True,

@@ -21,7 +21,9 @@ app = typer.Typer(
         "checks data quality and computes the study endpoints.\n\n"
         "Start with `spinemet demo`. Exit status: 0 all centers published or unchanged; "
         "1 a center is held or failed (the others are still published), or the run stopped "
-        "with one sentence saying why (data root locked, disk full); 2 usage error."
+        "with one sentence saying why (data root locked, disk full, SIGTERM or SIGINT, "
+        "--timeout, Prefect API lost); 2 usage error. Signals and time limits: "
+        "docs/operations.md."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -60,6 +62,15 @@ MaxWorkers = Annotated[
         f"[env: {env_name('max_workers')}]",
     ),
 ]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Stop the run gracefully after this many seconds: no new center starts, "
+        "those in flight are not published, the manifest says so; exit status 1. "
+        f"[env: {env_name('timeout_seconds')}]",
+    ),
+]
 DaskAddress = Annotated[
     str | None,
     typer.Option(help="Dask scheduler address; a local cluster when omitted."),
@@ -94,6 +105,7 @@ def run(
     task_runner: TaskRunner = None,
     dask_address: DaskAddress = None,
     max_workers: MaxWorkers = None,
+    timeout: Timeout = None,
 ) -> None:
     """One run of the nightly flow, now: ingest changed exports, publish, report.
 
@@ -102,7 +114,7 @@ def run(
     settings = _settings(
         landing=landing, centers_dir=centers, data=data, centers=center,
         full_refresh=full_refresh or None, task_runner=task_runner, dask_address=dask_address,
-        max_workers=max_workers,
+        max_workers=max_workers, timeout_seconds=timeout,
     )  # fmt: skip
     from flows.entrypoints import run_nightly
 
@@ -122,12 +134,15 @@ def backfill(
         str | None,
         typer.Option(help="Only this export file (relative to the center's landing folder)."),
     ] = None,
+    timeout: Timeout = None,
 ) -> None:
     """Re-process the named centers regardless of change detection, replacing their partitions.
 
     Example: spinemet backfill --center bologna --data data
     """
-    settings = _settings(landing=landing, centers_dir=centers, data=data, centers=center)
+    settings = _settings(
+        landing=landing, centers_dir=centers, data=data, centers=center, timeout_seconds=timeout
+    )
     from flows.entrypoints import run_backfill
 
     try:

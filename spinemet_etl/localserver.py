@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+from spinemet_etl.lifeline import untie
+
 POLL_SECONDS = 0.1
 STOP_SECONDS = 30.0
 
@@ -40,12 +42,15 @@ def wait_until_healthy(process: subprocess.Popen[bytes], url: str, seconds: floa
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the process, kill it if it does not end within STOP_SECONDS, and reap it."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    """Terminate the process, kill it if it does not end within STOP_SECONDS, and reap it.
+
+    A process started by `lifeline.start_tied` is untied as well.
+    """
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    untie(process)

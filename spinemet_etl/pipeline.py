@@ -30,6 +30,7 @@ from spinemet_etl.publish import cleanup_staging, commit_center, publish_center,
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
 from spinemet_etl.state import center_fingerprint, published_state, record_published
+from spinemet_etl.stop import graceful, interrupted_error, interruption, stop_reason, time_limit
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +201,11 @@ def _publish_error(center_id: str, exc: OSError | DiskFullError) -> dict[str, An
     }
 
 
+def _interrupted_outcome(center_id: str, previous: dict[str, Any] | None) -> CenterOutcome:
+    """A center the run was stopped before publishing (`stop.request_stop`)."""
+    return _kept_outcome(center_id, "failed", previous, interrupted_error(center_id))
+
+
 def _recorded_fingerprint(fingerprint: str, only_file: str | None) -> str:
     """A one-file backfill publishes less than the folder: record it so the next run redoes it."""
     if only_file is None:
@@ -289,6 +295,8 @@ def _harmonize_and_publish(
     except SpinemetError as error:
         return _kept_outcome(center_id, "failed", previous, error.as_record())
     stats = prepared.stats
+    if stop_reason() is not None:
+        return _interrupted_outcome(center_id, previous)
     if not prepared.passed:
         return CenterOutcome(
             center_id, "held", data_run_id=previous["run_id"] if previous else None, **stats
@@ -345,6 +353,8 @@ def process_center_safely(
     previous: dict[str, Any] | None = None
     try:
         previous = published_state(data_root, center_id)
+        if stop_reason() is not None:
+            return _interrupted_outcome(center_id, previous)
         fingerprint = center_fingerprint(
             mapping_path(settings, center_id),
             settings.landing,
@@ -367,6 +377,8 @@ def process_center_safely(
         record = disk_full_error(full.path, center=center_id, consequence=then).as_record()
         return _kept_outcome(center_id, "failed", previous, record)
     except Exception as exc:
+        if stop_reason() is not None:  # its worker was ended by the stop
+            return _interrupted_outcome(center_id, previous)
         error = _internal_error(center_id, run_id, exc)
         return _kept_outcome(center_id, "failed", previous, error)
 
@@ -417,7 +429,11 @@ def finish_run(
     parameters: dict[str, Any],
     outcomes: list[CenterOutcome],
 ) -> dict[str, Any]:
-    """Build the run's manifest from the outcomes, write it, and return it."""
+    """Build the run's manifest from the outcomes, write it, and return it.
+
+    A run asked to stop (`stop.stop_reason`) gets an `interrupted` record, and its
+    staging folder is removed (the centers it abandoned may have staged files).
+    """
     manifest = build_manifest(
         settings,
         run_id=run_id,
@@ -426,7 +442,12 @@ def finish_run(
         parameters=parameters,
         centers={outcome.center_id: outcome.as_manifest_entry() for outcome in outcomes},
     )
+    record = interruption(manifest["centers"], settings.timeout_seconds)
+    if record is not None:
+        manifest["interrupted"] = record
     write_manifest(manifest, settings.data_path)
+    if record is not None:
+        cleanup_staging(settings.data_path)
     return manifest
 
 
@@ -452,7 +473,7 @@ def run_pipeline(
     """One plain sequential run: lock, clean staging, each center, manifest. Returns it."""
     started_at = now or datetime.now(UTC)
     run_id = new_run_id(started_at)
-    with data_root_lock(settings.data_path):
+    with time_limit(settings.timeout_seconds), data_root_lock(settings.data_path), graceful():
         cleanup_staging(settings.data_path)
         centers = discover_centers(settings)
         landing = sum(landing_sizes(settings, centers).values())

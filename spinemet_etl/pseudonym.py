@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spinemet_etl.text import clean_text
+
 SEPARATOR = "\x1f"
 """U+001F (unit separator) between center id and source id: neither can contain it."""
 
@@ -21,10 +23,11 @@ def normalize_source_id(value: Any) -> str | None:
     """A source patient id as the text that is hashed, or None when it is missing.
 
     Notes:
-        Whitespace around the id is stripped. A number is written without a fractional
-        part when it has none, so an id Excel typed as the float 123.0 hashes like the
-        text "123" another export carries; text is never reinterpreted ("00123" and
-        "123.0" as text stay as they are), since leading zeros can be significant.
+        Text is clean_text'ed: NFC, whitespace around the id stripped and inside it
+        collapsed (ids that were already so hash as before). A number is written without
+        a fractional part when it has none, so an id Excel typed as the float 123.0 hashes
+        like the text "123" another export carries; text is never reinterpreted ("00123"
+        and "123.0" as text stay as they are), since leading zeros can be significant.
         Empty text, None, NaN and NA are missing.
     """
     if value is None or value is pd.NA or value is pd.NaT:
@@ -38,7 +41,7 @@ def normalize_source_id(value: Any) -> str | None:
         if math.isnan(number):
             return None
         return str(int(number)) if number.is_integer() else repr(number)
-    text = str(value).strip()
+    text = clean_text(str(value))
     return text or None
 
 
@@ -46,7 +49,7 @@ def normalize_source_ids(source_ids: pd.Series) -> pd.Series:
     """normalize_source_id over a Series; when every value is text, once per distinct value."""
     if pd.api.types.infer_dtype(source_ids, skipna=True) in ("string", "empty"):
         codes, distinct = pd.factorize(source_ids, use_na_sentinel=True)
-        stripped = [text.strip() for text in distinct.tolist()]
+        stripped = [clean_text(text) for text in distinct.tolist()]
         lookup = np.array([*(text or None for text in stripped), None], dtype=object)
         return pd.Series(lookup[codes], index=source_ids.index, name=source_ids.name, dtype=object)
     return source_ids.map(normalize_source_id).astype(object)

@@ -38,6 +38,7 @@ class Settings:
     max_file_mb: float = 512.0
     max_rows: int = 20_000_000
     max_decompression_ratio: float = 200.0
+    timeout_seconds: float | None = None
 
     @property
     def uses_development_key(self) -> bool:
@@ -79,8 +80,9 @@ _CONVERTERS: dict[str, Any] = {
     "max_file_mb": float,
     "max_rows": int,
     "max_decompression_ratio": float,
+    "timeout_seconds": float,
 }
-_ENV_NAMES = {"centers_dir": "CENTERS"}
+_ENV_NAMES = {"centers_dir": "CENTERS", "timeout_seconds": "TIMEOUT"}
 
 
 def env_name(setting: str) -> str:

@@ -15,6 +15,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import select
+import signal
 import threading
 import time
 import traceback
@@ -27,14 +28,19 @@ from spinemet_etl.pipeline import Prepared, harmonize_and_gate
 from spinemet_etl.quality.config import QualityConfig
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
+from spinemet_etl.stop import on_stop
 
 PRELOAD = (
+    "spinemet_etl.forkserver_watch",
     "spinemet_etl.harmonize",
     "spinemet_etl.quality.gate",
     "great_expectations",
     "great_expectations.expectations",
 )
-"""Imported once by the fork server, so that every worker starts with them (GX: ~6 s)."""
+"""Imported once by the fork server, so that every worker starts with them (GX: ~6 s);
+the first makes the fork server end with the run, even while it imports the others."""
+RUN_PID_ENV = "SPINEMET_RUN_PID"
+"""The run's process id, for the fork server's watch (`forkserver_watch`, which reads it)."""
 LOGGER = "spinemet_etl"
 WATCH_SECONDS = 0.5
 ALLOCATOR_ENV = {"MIMALLOC_PURGE_DELAY": "0"}
@@ -186,13 +192,53 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     with _POOLS_LOCK:
         pool = _POOLS.get(workers)
         if pool is None or getattr(pool, "_broken", False):
+            os.environ[RUN_PID_ENV] = str(os.getpid())  # the fork server watches it
+            _start_quiet_resource_tracker()
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(list(PRELOAD))
             pool = ProcessPoolExecutor(
                 workers, context, initializer=_die_with_run, initargs=(os.getpid(),)
             )
             _POOLS[workers] = pool
+            on_stop(abandon_workers)
         return pool
+
+
+def _start_quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker without its warning about leaked semaphores.
+
+    Notes:
+        Workers killed by a stop leave their pool's semaphores registered; the tracker
+        removes them, as it should, and warns on the terminal ("There appear to be 5
+        leaked semaphore objects"), which reads like a failure. The filter is in the
+        tracker's environment only.
+    """
+    from multiprocessing import resource_tracker
+
+    saved = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore:resource_tracker:UserWarning"
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ["PYTHONWARNINGS"]
+        else:
+            os.environ["PYTHONWARNINGS"] = saved
+
+
+def abandon_workers() -> None:
+    """Kill every worker process at once: a stopped run abandons the centers in flight.
+
+    Notes:
+        Called on a stop (`stop.on_stop`), maybe from a signal handler: it takes no lock.
+        The pools break, so the centers' tasks get BrokenProcessPool and record the center
+        as not done; what a killed worker staged is removed with the run's staging folder.
+        `ProcessPoolExecutor._processes` is private (Python 3.14 adds terminate_workers).
+    """
+    for pool in list(_POOLS.values()):
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGKILL)
 
 
 def start_workers(workers: int) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spinemet_etl.bench.run import BenchConfig, measure, measure_preview, repo_root
+from spinemet_etl.readers.calamine import ENGINES
 
 SCALING_PATIENTS = (10_000, 100_000, 1_000_000)
 TABLE_KEYS = (
@@ -16,6 +17,9 @@ TABLE_KEYS = (
     ("ingest_s", "s"),
     ("ingest_ratio", "x"),
     ("ingest_excel_s", "s"),
+    ("excel_row_us", "us"),
+    ("csv_row_us", "us"),
+    ("excel_row_ratio", "x"),
     ("ingest_spss_s", "s"),
     ("empty_flow_s", "s"),
     ("noop_s", "s"),
@@ -50,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "--only-preview",
         action="store_true",
         help="time only `spinemet centers preview` of a demo center; print its key",
+    )
+    parser.add_argument(
+        "--excel-engine",
+        choices=ENGINES,
+        default="calamine",
+        help="workbook readers of every step (openpyxl: the pure-Python ones, to compare)",
     )
     parser.add_argument(
         "--scaling",
@@ -93,8 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     runs = []
     for patients in sizes:
         config = BenchConfig(
-            patients, args.centers, args.seed, args.work, args.keep, args.workers, args.quick
-        )
+            patients, args.centers, args.seed, args.work, args.keep, args.workers, args.quick,
+            args.excel_engine,
+        )  # fmt: skip
         runs.append(measure(config))
         print(format_table(runs[-1:]), flush=True)
     default_name = "results.json" if args.scaling is None else "scaling.json"

@@ -64,6 +64,23 @@ def cached_consortium(
     return landing, True
 
 
+def workbook_rows(path: Path) -> int:
+    """Every non-blank row of every sheet but its header.
+
+    Title rows above a header count as data rows (two a sheet at most in the synthetic
+    exports, against thousands of records).
+    """
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    rows = 0
+    for name in workbook.sheet_names:
+        grid = workbook.get_sheet_by_name(name).to_python()
+        rows += max(0, sum(1 for row in grid if any(cell != "" for cell in row)) - 1)
+    workbook.close()
+    return rows
+
+
 def template_of(center_id: str) -> str:
     """`boston_11` -> `boston`: the demo center a clone was copied from."""
     return re.sub(r"_\d+$", "", center_id)

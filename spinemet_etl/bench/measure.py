@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spinemet_etl.errors import SpinemetError
+from spinemet_etl.lifeline import die_with_parent
 
 SAMPLE_SECONDS = 0.2
 
@@ -96,7 +97,9 @@ def run_timed(command: list[str], log: Path, env: dict[str, str] | None = None) 
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
+        child = subprocess.Popen(  # ends with the bench's main thread, killed or not
+            command, stdout=output, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent
+        )
         tree = _TreeMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -14,6 +15,7 @@ import spinemet_etl
 from spinemet_etl.bench.consortium import cached_consortium, write_mapping_sets
 from spinemet_etl.bench.measure import Timing, machine_facts, require_success, run_timed
 from spinemet_etl.bench.server import prefect_server
+from spinemet_etl.readers.calamine import ENGINE_VARIABLE
 
 BENCH_KEY = "spinemet-bench-key-synthetic-data-only"
 """Pseudonymization key of the bench's runs (synthetic data only; silences the dev-key warning)."""
@@ -31,6 +33,8 @@ class BenchConfig:
     `quick`: every step reports to one Prefect server the bench starts first (through
     PREFECT_API_URL), and there is no warm-up start: the steps then skip the ~15 s of
     Prefect's temporary server each. For CI; the record (`make bench`) is not quick.
+    `excel_engine`: the workbook readers' engine of every step (SPINEMET_EXCEL_ENGINE):
+    `calamine`, or `openpyxl` to measure the pure-Python readers on the same files.
     """
 
     patients: int
@@ -40,6 +44,7 @@ class BenchConfig:
     keep: bool = False
     workers: int = 2
     quick: bool = False
+    excel_engine: str = "calamine"
 
 
 def repo_root() -> Path:
@@ -54,9 +59,10 @@ def _spinemet(*args: str) -> list[str]:
     return [sys.executable, "-c", "from spinemet_etl.cli import main; main()", *args]
 
 
-def _child_env(work: Path) -> dict[str, str]:
-    """The environment of every timed child: its own Prefect home and the bench key."""
+def child_env(work: Path, excel_engine: str = "calamine") -> dict[str, str]:
+    """The environment of every timed child: its Prefect home, the bench key, the Excel engine."""
     env = dict(os.environ)
+    env[ENGINE_VARIABLE] = excel_engine
     env["PREFECT_HOME"] = str(work / "prefect-home")
     env["SPINEMET_PSEUDONYM_KEY"] = BENCH_KEY
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo_root()), env.get("PYTHONPATH")]))
@@ -66,9 +72,9 @@ def _child_env(work: Path) -> dict[str, str]:
 class _Steps:
     """Runs and checks the timed steps of one bench run, logging each to `<work>/logs/`."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, excel_engine: str = "calamine") -> None:
         self.logs = work / "logs"
-        self.env = _child_env(work)
+        self.env = child_env(work, excel_engine)
 
     def run(self, name: str, command: list[str], allowed: tuple[int, ...] = (0,)) -> Timing:
         log = self.logs / f"{name}.log"
@@ -149,7 +155,15 @@ def _timed_steps(
     timings["summarize"] = steps.run("summarize", summaries)
     pool = _spinemet("pool", "--summaries", str(outbox), "--data", str(scratch / "pooled"))
     timings["pool"] = steps.run("pool", pool, (0, RUN_NEEDS_ATTENTION))
+    rowcost = [sys.executable, "-m", "spinemet_etl.bench.rowcost", str(landing), str(sets["all"])]
+    steps.run("row_cost", rowcost)
     return timings
+
+
+def _row_costs(log: Path) -> dict[str, float]:
+    """The row costs the rowcost step printed on its last line."""
+    costs = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+    return {kind: float(costs[kind]) for kind in ("excel", "csv")}
 
 
 def measure(config: BenchConfig) -> dict[str, Any]:
@@ -160,14 +174,17 @@ def measure(config: BenchConfig) -> dict[str, Any]:
     )  # fmt: skip
     scratch = config.work / f"run-c{config.centers}-p{config.patients}"
     shutil.rmtree(scratch, ignore_errors=True)
-    steps = _Steps(scratch)
+    steps = _Steps(scratch, config.excel_engine)
     if config.quick:
         with prefect_server(steps.logs / "prefect_server.log", steps.env) as api_url:
             steps.env["PREFECT_API_URL"] = api_url
             timings = _timed_steps(steps, config, landing, scratch)
     else:
         timings = _timed_steps(steps, config, landing, scratch)
-    results = results_record(**timings, rows=_rows(steps.logs / "baseline.log"), config=config)
+    results = results_record(
+        **timings, rows=_rows(steps.logs / "baseline.log"),
+        row_costs=_row_costs(steps.logs / "row_cost.log"), config=config,
+    )  # fmt: skip
     if not config.keep:
         shutil.rmtree(scratch, ignore_errors=True)
     return results
@@ -190,13 +207,17 @@ def results_record(
     summarize: Timing,
     pool: Timing,
     rows: int,
+    row_costs: dict[str, float],
     config: BenchConfig,
 ) -> dict[str, Any]:
     """The content of `bench/results.json`.
 
     `rows` counts the data rows of the CSV exports (what the floor converts and the
     CSV ingest reads); `ingest_ratio = ingest_s / baseline_s`, `noop_ratio =
-    noop_s / empty_flow_s`; `peak_rss_mb` is that of the CSV ingest's process;
+    noop_s / empty_flow_s`; `excel_row_us` and `csv_row_us` are the CPU
+    microseconds a row of harmonizing the Excel and the CSV template centers (rowcost.py),
+    `excel_row_ratio` the first over the second;
+    `peak_rss_mb` is that of the CSV ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
     `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
     the demo's PREVIEW_CENTER at its demo size (whatever `patients` is). `summarize_s` is
@@ -224,4 +245,8 @@ def results_record(
         "peak_rss_mb": round(ingest.peak_rss_mb, 1),
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),
+        "excel_engine": config.excel_engine,
+        "excel_row_us": round(row_costs["excel"] * 1e6, 2),
+        "csv_row_us": round(row_costs["csv"] * 1e6, 2),
+        "excel_row_ratio": round(row_costs["excel"] / row_costs["csv"], 3),
     }

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from spinemet_etl.errors import SpinemetError
+from spinemet_etl.lifeline import start_tied
 from spinemet_etl.localserver import free_port, stop, wait_until_healthy
 
 __all__ = ["free_port", "prefect_server"]
@@ -36,7 +37,7 @@ def prefect_server(log: Path, env: dict[str, str]) -> Iterator[str]:
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as output:
-        server = subprocess.Popen(
+        server = start_tied(
             [*command, "--port", str(port)], stdout=output, stderr=subprocess.STDOUT, env=env
         )
         try:

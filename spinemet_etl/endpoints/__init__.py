@@ -1,4 +1,4 @@
-"""The study's endpoint table (shared/spec/endpoints.md), per center and pooled, by procedure."""
+"""The study's endpoint table (docs/contract/endpoints.md), per center and pooled, by procedure."""
 
 from __future__ import annotations
 

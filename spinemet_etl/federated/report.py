@@ -20,6 +20,7 @@ from spinemet_etl.report.figures import (
     km_by_center,
     km_by_procedure,
     largest_centers,
+    os_event_counts,
 )
 from spinemet_etl.report.render import PageParts
 
@@ -82,12 +83,13 @@ def survival_rows(summaries: list[CenterSummary]) -> pd.DataFrame:
 def page_figures(rows: pd.DataFrame, endpoints: pd.DataFrame, k: int) -> PageParts:
     """The page's KM curves and forest plot; no score crosstab (a summary holds no scores)."""
     if rows.empty:
-        return PageParts(km_centers="", km_procedure="", forest="", crosstab=[])
+        return PageParts(km_centers="", km_procedure="", forest="", crosstab=None)
     return PageParts(
         km_centers=km_by_center(rows, largest_centers(rows, MAX_KM_CENTERS, k), k),
         km_procedure=km_by_procedure(rows, k),
         forest=forest_plot(endpoints, largest_centers(rows, MAX_FOREST_CENTERS, 0), k),
-        crosstab=[],
+        crosstab=None,
+        os_events=os_event_counts(rows),
     )
 
 

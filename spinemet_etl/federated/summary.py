@@ -1,4 +1,4 @@
-"""A center summary (shared/spec/federated.md): split from a consortium's statistics, merged back.
+"""A center summary (docs/contract/federated.md): split from a consortium's statistics, merged back.
 
 A `CenterSummary` holds exactly what `summary.json` and `risk_sets.parquet` hold: sums
 per stratum, the risk-set table, the quality record and the run's identification. The

@@ -7,6 +7,7 @@ few thousand distinct values cost a few thousand conversions.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +18,16 @@ import pandas as pd
 from spinemet_etl.harmonize.dates import digit_format, parse_digit_dates
 from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import Target
+from spinemet_etl.text import code_key, code_text, source_text
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FIRST_DAY = pd.Timestamp.min.ceil("D").to_pydatetime()
 LAST_DAY = pd.Timestamp.max.floor("D").to_pydatetime()
+_GROUPED = {
+    separator: re.compile(rf"[+-]?[0-9]{{1,3}}(?:{re.escape(separator)}[0-9]{{3}})+")
+    for separator in ".,'"
+}
+"""A whole part written in groups of three digits, per thousands separator."""
 _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
 MESSAGES = {
@@ -52,34 +59,15 @@ class ValueRule:
     decimal: str
     date_formats: tuple[str, ...]
     excel_serial: bool
-
-
-def text_key(value: Any) -> str:
-    """A value as comparable text: stripped, whole numbers without `.0`, dates as ISO."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return str(int(number)) if number.is_integer() else repr(number)
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    return " ".join(str(value).split())
-
-
-def match_key(value: Any) -> str:
-    """The key used to match value maps and missing codes: text_key, case-folded."""
-    return text_key(value).casefold()
+    thousands: str | None = None
+    century_pivot: int | None = None
 
 
 def _number(rule: ValueRule, value: Any) -> float:
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         number = float(value)
     else:
-        text = text_key(value).replace(" ", "")
-        if rule.decimal == ",":
-            text = text.replace(",", ".")
+        text = _number_text(source_text(value).replace(" ", ""), rule.decimal, rule.thousands)
         try:
             number = float(text)
         except ValueError:
@@ -87,6 +75,24 @@ def _number(rule: ValueRule, value: Any) -> float:
     if not math.isfinite(number):
         raise Failure("unparseable-number")
     return number
+
+
+def _number_text(text: str, decimal: str, thousands: str | None) -> str:
+    """Number text with `.` as its decimal point and no grouping; raises Failure when ambiguous.
+
+    Notes:
+        In a decimal-comma column `1.096` is a thousand and ninety-six days in one country
+        and one day in another: a mark that is neither the decimal mark nor the declared
+        thousands separator (in groups of three) makes the value unparseable, never a guess.
+    """
+    whole, mark, fraction = text.partition(decimal)
+    if thousands is not None and thousands in whole:
+        if _GROUPED[thousands].fullmatch(whole) is None:
+            raise Failure("unparseable-number")
+        whole = whole.replace(thousands, "")
+    if any(sign in whole + fraction for sign in ".,'"):
+        raise Failure("unparseable-number")
+    return whole + ("." if mark else "") + fraction
 
 
 def _date(rule: ValueRule, value: Any) -> datetime:
@@ -104,7 +110,7 @@ def _date(rule: ValueRule, value: Any) -> datetime:
                 raise Failure("unparseable-date")
             day = (EXCEL_EPOCH + pd.Timedelta(days=math.floor(float(value)))).to_pydatetime()
         else:
-            parsed = _parse_date_text(rule, text_key(value))
+            parsed = _parse_date_text(rule, source_text(value))
             day = datetime(parsed.year, parsed.month, parsed.day)
     except (pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta, OverflowError):
         raise Failure("out-of-range") from None
@@ -116,9 +122,14 @@ def _date(rule: ValueRule, value: Any) -> datetime:
 def _parse_date_text(rule: ValueRule, text: str) -> datetime:
     for pattern in rule.date_formats:
         try:
-            return datetime.strptime(text, pattern)
+            parsed = datetime.strptime(text, pattern)
         except ValueError:
             continue
+        if "%y" in pattern and rule.century_pivot is not None:
+            two_digits = parsed.year % 100
+            century = 2000 if two_digits < rule.century_pivot else 1900
+            parsed = parsed.replace(year=century + two_digits)
+        return parsed
     if not rule.date_formats:
         try:
             return datetime.fromisoformat(text)
@@ -127,8 +138,30 @@ def _parse_date_text(rule: ValueRule, text: str) -> datetime:
     raise Failure("unparseable-date")
 
 
+def two_digit_years(rule: ValueRule, raw: pd.Series) -> np.ndarray:
+    """Which values are date text read with a two-digit year (`%y`) and no `century_pivot`."""
+    if rule.kind != "date" or rule.century_pivot is not None:
+        return np.zeros(len(raw), dtype=bool)
+    if not any("%y" in pattern for pattern in rule.date_formats):
+        return np.zeros(len(raw), dtype=bool)
+
+    def first_pattern(value: Any) -> bool:
+        text = source_text(value)
+        for pattern in rule.date_formats:
+            try:
+                datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            return "%y" in pattern
+        return False
+
+    return np.fromiter(
+        (isinstance(v, str) and first_pattern(v) for v in raw), dtype=bool, count=len(raw)
+    )
+
+
 def _category(rule: ValueRule, value: Any) -> str:
-    wanted = match_key(value)
+    wanted = code_key(value)
     for category in rule.target.categories:
         if category.casefold() == wanted:
             return category
@@ -136,7 +169,7 @@ def _category(rule: ValueRule, value: Any) -> str:
 
 
 def _boolean(value: Any) -> bool:
-    key = match_key(value)
+    key = code_key(value)
     if key in _TRUE:
         return True
     if key in _FALSE:
@@ -145,6 +178,8 @@ def _boolean(value: Any) -> bool:
 
 
 def _typed(rule: ValueRule, value: Any) -> Any:
+    if rule.kind == "text":
+        return code_text(value)
     if rule.kind == "category":
         return _category(rule, value)
     if rule.kind == "boolean":
@@ -164,13 +199,13 @@ _MISSING = object()
 
 def convert_value(rule: ValueRule, value: Any) -> Any:
     """One source value as its canonical value; _MISSING when unknown; raises Failure."""
-    key = match_key(value)
+    key = code_key(value)
     if key in rule.missing or key == "":
         return _MISSING
     if rule.labels is not None:
-        value = rule.labels.get(text_key(value), value)
+        value = rule.labels.get(code_text(value), value)
     if rule.mapping is not None:
-        mapped_key = match_key(value)
+        mapped_key = code_key(value)
         if mapped_key not in rule.mapping:
             raise Failure("not-in-categories")
         value = rule.mapping[mapped_key]
@@ -255,17 +290,19 @@ def compile_rule(
     table_decimal: str,
     table_formats: list[str] | None,
     table_excel_serial: bool,
+    table_thousands: str | None = None,
+    table_century_pivot: int | None = None,
     labels: dict[Any, str] | None,
     user_missing: list[Any],
     vocabulary: dict[str, Any] | None,
 ) -> ValueRule:
     """The rule of one column: its missing codes, labels, value map, decimal mark and formats."""
-    missing = {match_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
+    missing = {code_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
     mapping = vocabulary
     if spec.values is not None:  # a center's own values over the shared vocabulary's
-        own = {match_key(key): value for key, value in spec.values.items()}
+        own = {code_key(key): value for key, value in spec.values.items()}
         mapping = {**(vocabulary or {}), **own}
-    use_labels = {text_key(code): label for code, label in labels.items()} if labels else {}
+    use_labels = {code_text(code): label for code, label in labels.items()} if labels else {}
     return ValueRule(
         target=target,
         kind=kind,
@@ -275,4 +312,6 @@ def compile_rule(
         decimal=spec.decimal or table_decimal,
         date_formats=tuple(spec.date_format or table_formats or ()),
         excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
+        thousands=spec.thousands or table_thousands,
+        century_pivot=spec.century_pivot if spec.century_pivot is not None else table_century_pivot,
     )

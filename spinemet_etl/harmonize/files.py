@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from spinemet_etl.errors import Place, source_error
-from spinemet_etl.mapping.model import TableBase
+from spinemet_etl.harmonize.dates import digit_format
+from spinemet_etl.mapping.model import DateInName, TableBase
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,53 @@ def _refuse_links(center_id: str, landing: Path, paths: list[Path]) -> None:
             )
 
 
+_DAY_FIRST = re.compile(r"(?<![0-9])([0-9]{2})[._-]([0-9]{2})[._-]([0-9]{4})(?![0-9])")
+"""A day-first date in a file name (`30.09.2026`, `26-11-2026`)."""
+
+
+def latest_file(center_id: str, table: TableBase, landing: Path, ready: list[Path]) -> Path:
+    """The latest of the ready files by the table's `latest_by`; refuses an ambiguous pick.
+
+    Notes:
+        By name, `export_30.09.2026.csv` sorts after `export_26.11.2026.csv`: when the names
+        carry day-first dates and their order differs from the dates' order, the pick is
+        refused (set `latest_by`), never made on the wrong file.
+    """
+    if table.latest_by == "modified":
+        return max(ready, key=lambda path: (path.stat().st_mtime_ns, path.name))
+    if isinstance(table.latest_by, DateInName):
+        fmt = table.latest_by.date_in_name
+        return max(ready, key=lambda path: (_name_date(center_id, landing, path, fmt), path.name))
+    days = [_DAY_FIRST.search(path.name) for path in ready]
+    dated = [(m.group(3), m.group(2), m.group(1)) for m in days if m is not None]
+    if len(dated) == len(ready) > 1 and dated != sorted(dated):
+        raise source_error(
+            Place(center_id, ready[-1].relative_to(landing).as_posix()),
+            "`pick: latest` takes the last name, but the names carry day-first dates "
+            "whose order differs from the names' order",
+            f'set `latest_by: {{date_in_name: "%d.%m.%Y"}}` (table `{table.name}`) with '
+            "the names' date format, or `latest_by: modified`",
+            code="no-export-file",
+        )
+    return ready[-1]
+
+
+def _name_date(center_id: str, landing: Path, path: Path, fmt: str) -> datetime:
+    form = digit_format(fmt)
+    found = None if form is None else form.pattern.search(path.name)
+    if found is not None:
+        try:
+            return datetime.strptime(found.group(0), fmt)
+        except ValueError:
+            pass
+    raise source_error(
+        Place(center_id, path.relative_to(landing).as_posix()),
+        f"the file name holds no date in the format `{fmt}` of `latest_by`",
+        "rename the file, or fix `latest_by` in the mapping file",
+        code="no-export-file",
+    )
+
+
 def select_files(
     center_id: str,
     table: TableBase,
@@ -84,7 +133,7 @@ def select_files(
     if only_file is not None and only_file in names:
         ready = [ready[names.index(only_file)]]
     elif table.pick == "latest" and ready:
-        ready = ready[-1:]
+        ready = [latest_file(center_id, table, landing, ready)]
     if not ready:
         waiting = len(matched) - len(ready)
         problem = f"no export file matches {', '.join(table.files)} (table `{table.name}`)"

@@ -141,3 +141,24 @@ def required_flags(records: pd.DataFrame) -> pd.DataFrame:
             )
             records[name] = records[name].fillna(False).astype(bool)
     return pd.concat(found, ignore_index=True)
+
+
+def derivation_echoes(records: pd.DataFrame, durations: dict[str, str]) -> pd.DataFrame:
+    """The (record, column) cells a missing surgery date alone will leave empty.
+
+    Age derived from a birth date and dates derived from a duration since surgery are empty
+    when the surgery date is, though their own source value is there; the surgery date's
+    own reason (missing or unparseable) says it, so their emptiness is no second reason.
+    Call before apply_durations and derive_inputs. Columns `_rec` and `column`.
+    """
+    present = {column: records[column].notna() for column in durations}
+    if BIRTH_DATE in records:
+        present["age_at_surgery_years"] = records[BIRTH_DATE].notna()
+    no_surgery = records["surgery_date"].isna() if "surgery_date" in records else None
+    cells = [
+        pd.DataFrame({"_rec": records.index[(no_surgery & given).to_numpy()], "column": column})
+        for column, given in present.items()
+        if no_surgery is not None
+    ]
+    empty = pd.DataFrame({"_rec": pd.Series(dtype="int64"), "column": pd.Series(dtype=object)})
+    return pd.concat([empty, *cells], ignore_index=True).astype({"_rec": "int64"})

@@ -20,6 +20,7 @@ from spinemet_etl.harmonize.finish import (
     apply_durations,
     canonical_dtypes,
     death_without_date,
+    derivation_echoes,
     derive_inputs,
     required_flags,
     too_large,
@@ -46,9 +47,23 @@ QUARANTINE_COLUMNS = list(QuarantineModel.to_schema().columns)
 
 
 def center_folder(landing_dir: Path, center_id: str) -> Path:
-    """The center's landing folder: `landing_dir/<center_id>` if it exists, else `landing_dir`."""
+    """The center's landing folder: `landing_dir/<center_id>`, or `landing_dir` if it is that.
+
+    Notes:
+        A center whose folder is missing reads nothing (`no-export-file`): falling back to
+        the landing root would read every other center's exports as its own.
+    """
     nested = landing_dir / center_id
-    return nested if nested.is_dir() else landing_dir
+    if nested.is_dir():
+        return nested
+    if landing_dir.name == center_id and landing_dir.is_dir():
+        return landing_dir
+    raise source_error(
+        Place(center_id, f"{center_id}/"),
+        f"the center has no landing folder `{nested}`",
+        f"deliver the center's exports into `{center_id}/` under the landing folder",
+        code="no-export-file",
+    )
 
 
 def _select(
@@ -93,7 +108,8 @@ def _records(
     selected: list[list[ExportFile]],
     mapping_dir: Path,
     limits: ReadLimits | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The assembled records, their parse failures, and the cells that only echo a failure."""
     cache = ReadCache(Counter(export.name for exports in selected for export in exports))
     picks = file_picks(mapping.tables, selected)
     sources = [
@@ -106,11 +122,13 @@ def _records(
     while sources:  # each table's source frame is released once typed
         typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
     records, reasons, durations = assemble_records(typed)
+    records = records.reset_index(drop=True)
+    echoes = derivation_echoes(records, durations)
     records = derive_inputs(
-        apply_durations(records.reset_index(drop=True), durations),
+        apply_durations(records, durations),
         death_at_last_contact=death_at_last_contact(mapping),
     )
-    return records, reasons
+    return records, reasons, echoes
 
 
 def _canonical(
@@ -166,7 +184,7 @@ def process_center(
 ) -> CenterResult:
     """Harmonize one center's exports into canonical patients and quarantined rows.
 
-    `landing_dir` is the center's landing folder (or the landing root holding it).
+    `landing_dir` is the landing root holding `<center_id>/` (or that folder itself).
     Raises MappingError for a broken mapping file and SourceError for a center-level
     problem; a bad row never raises, it is quarantined with its reasons. `limits` (the
     run's size limits) apply to every file unless the mapping file sets its own.
@@ -175,10 +193,10 @@ def process_center(
     folder = center_folder(landing_dir, mapping.center_id)
     selected = _select(mapping, folder, settle_seconds, only_file, now or datetime.now(UTC))
     files = {export.name: export for exports in selected for export in exports}
-    records, parsed = _records(mapping, selected, mapping_path.parent, limits)
+    records, parsed, echoes = _records(mapping, selected, mapping_path.parent, limits)
     frame, extra = _canonical(records, mapping.center_id, files, run_id, key)
     reasons = combine_reasons(
-        pd.concat([parsed, *extra], ignore_index=True), schema_reasons(frame), frame
+        pd.concat([parsed, *extra], ignore_index=True), schema_reasons(frame), frame, echoes
     )
     failed = pd.Index(reasons["_rec"].unique())
     order = frame.sort_values(["source_file", "source_row"], kind="mergesort").index

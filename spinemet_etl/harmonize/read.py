@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 
 from spinemet_etl.errors import Place, source_error
-from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.harmonize.files import ExportFile
 from spinemet_etl.harmonize.records import ID_PROBLEM, carry_patient_id
 from spinemet_etl.mapping.model import TableBase
@@ -21,6 +20,7 @@ from spinemet_etl.readers.base import PROVENANCE_COLUMNS, ColumnPick, RawTable
 from spinemet_etl.readers.options import ReadLimits, with_limits
 from spinemet_etl.readers.redcap import BASE_TABLE
 from spinemet_etl.readers.registry import reader_for
+from spinemet_etl.text import code_text
 
 
 class ReadCache:
@@ -51,13 +51,17 @@ PICKING_KINDS = frozenset({"csv", "tsv", "redcap"})
 
 @dataclass
 class SourceTable:
-    """One mapped table as read: the needed source columns with provenance, and their metadata."""
+    """One mapped table as read: the needed source columns with provenance, and their metadata.
+
+    `files_1904` names the files that are workbooks in Excel's 1904 date system.
+    """
 
     table: TableBase
     frame: pd.DataFrame
     labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
     present: dict[str, list[str]] = field(default_factory=dict)
+    files_1904: set[str] = field(default_factory=set)
 
 
 def needed_columns(table: TableBase) -> dict[str, str]:
@@ -148,9 +152,9 @@ def _read_raw(
 
 
 def text_keys(values: pd.Series) -> pd.Series:
-    """Each value's text_key (None where missing), computed once per distinct value."""
+    """Each value's code_text (None where missing), computed once per distinct value."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    keys = np.asarray([*(text_key(unique) for unique in uniques), None], dtype=object)
+    keys = np.asarray([*(code_text(unique) for unique in uniques), None], dtype=object)
     return pd.Series(keys[codes], index=values.index, dtype=object)
 
 
@@ -240,6 +244,8 @@ def read_table(
         part = _selected(raw, table, [*dict.fromkeys(keep), *PROVENANCE_COLUMNS])
         result.labels = {**raw.labels, **result.labels}
         result.user_missing = {**raw.user_missing, **result.user_missing}
+        if raw.dates_1904:
+            result.files_1904.add(export.name)
         del raw
         cache.taken(export.name)
         frames.append(to_frame(part) if isinstance(part, pa.Table) else part)

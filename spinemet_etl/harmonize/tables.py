@@ -9,16 +9,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from schemas.patients import FRANKEL_GRADES
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
-from spinemet_etl.harmonize.convert import MESSAGES, compile_rule, convert_series, text_key
+from spinemet_etl.harmonize.convert import (
+    MESSAGES,
+    compile_rule,
+    convert_series,
+    two_digit_years,
+)
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
 from spinemet_etl.mapping.rules import column_specs, value_kind
-from spinemet_etl.mapping.targets import BIRTH_DATE, Target
+from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
 from spinemet_etl.pseudonym import normalize_source_ids
+from spinemet_etl.text import source_text
 
 FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
 REPORTED_AS = {
@@ -29,6 +36,8 @@ REPORTED_AS = {
 }
 """The canonical column a failure is reported on, for inputs that are not canonical columns."""
 IDENTIFYING_INPUTS = frozenset({BIRTH_DATE, "patient_id"})
+EXCEL_1904_OFFSET_DAYS = 1462
+"""Days from the 1900 date system's day 0 (1899-12-30) to the 1904 system's (1904-01-01)."""
 
 
 @dataclass
@@ -77,12 +86,37 @@ def raw_values(frame: pd.DataFrame, spec: ColumnMap) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> pd.DataFrame | None:
+def _late_two_digit_years(
+    values: pd.DataFrame, pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]]
+) -> list[pd.DataFrame]:
+    """unparseable-date for two-digit years read without a pivot that land after surgery.
+
+    Notes:
+        `14.10.63` read with `%y` is 2063; as a birth date it would give a negative age, as
+        a death a 40-year follow-up. Without `century_pivot` the century is not guessed:
+        such a date after the record's surgery date (in the same table) is refused.
+    """
+    found = []
+    for name, spec, raw, flags in pending:
+        if "surgery_date" not in values:
+            continue
+        late = flags & (values[name] > values["surgery_date"]).fillna(False).to_numpy(dtype=bool)
+        codes = pd.Series(["unparseable-date" if is_late else None for is_late in late])
+        values.loc[late, name] = pd.NaT
+        message = "a two-digit year that lands after the surgery date; set `century_pivot`"
+        failed = _failures(name, spec, raw, codes, message)
+        found += [failed] if failed is not None else []
+    return found
+
+
+def _failures(
+    name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series, message: str | None = None
+) -> pd.DataFrame | None:
     failed = pd.notna(codes.to_numpy())
     if not failed.any():
         return None
     reported = REPORTED_AS.get(name, name)
-    shown = raw[failed].map(text_key, na_action="ignore")
+    shown = raw[failed].map(source_text, na_action="ignore")
     if name in IDENTIFYING_INPUTS:
         shown = shown.map(lambda _: IDENTIFYING_MASK)
     source = spec.source or spec.checkbox or "constant"
@@ -91,17 +125,50 @@ def _failures(name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series) -> p
             "_pos": np.flatnonzero(failed),
             "column": reported,
             "check_code": codes[failed].to_numpy(),
-            "message": [f"source column `{source}`: {MESSAGES[c]}" for c in codes[failed]],
+            "message": [
+                f"source column `{source}`: {message or MESSAGES[c]}" for c in codes[failed]
+            ],
             "failure_value": shown.to_numpy(dtype=object),
         }
     )
 
 
-def _convert(values: pd.Series, spec: ColumnMap, target: Target) -> pd.Series:
+def serials_as_1900(raw: pd.Series, in_1904: np.ndarray) -> pd.Series:
+    """The plain numbers of rows from 1904-system workbooks as 1900-system serials.
+
+    Notes:
+        A 1904 workbook counts days from 1904-01-01, 1,462 days after the 1900 system's
+        day 0 (1899-12-30); read as a 1900 serial its dates would be four years early.
+    """
+    numbers = raw.map(
+        lambda value: (
+            isinstance(value, int | float | np.integer | np.floating)
+            and not isinstance(value, bool | np.bool_)
+        )
+    ).to_numpy(dtype=bool)
+    shift = numbers & in_1904
+    if not shift.any():
+        return raw
+    shifted = raw.astype(object).copy()
+    shifted[shift] = [float(value) + EXCEL_1904_OFFSET_DAYS for value in raw[shift]]
+    return shifted
+
+
+def _rebased(raw: pd.Series, rule: Any, files: pd.Series, source: SourceTable) -> pd.Series:
+    if not (rule.excel_serial and rule.kind == "date" and source.files_1904):
+        return raw
+    return serials_as_1900(raw, files.isin(source.files_1904).to_numpy())
+
+
+def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
+    """The converted values; an ASIA text that is no grade fails (`codes`) and is emptied."""
     if spec.convert == "vas_0_100":
         return vas_from_0_100(values)
     if spec.convert == "asia_to_frankel":
-        return frankel_from_asia(values)
+        grades = frankel_from_asia(values)
+        wrong = grades.notna() & ~grades.isin(FRANKEL_GRADES)
+        codes[wrong] = "not-in-categories"
+        return grades.where(~wrong, None)
     return values
 
 
@@ -117,6 +184,7 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
     )
     typed = TypedTable(table.role, values, empty_failures())
     failures = [typed.failures]
+    pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]] = []
     for loc, (spec, target) in column_specs(table).items():
         name = loc[1] if loc[0] == "columns" else f"visits.{loc[1]}"
         if spec.vocabulary is not None and spec.vocabulary not in vocabularies:
@@ -125,18 +193,22 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             spec, target, value_kind(spec, target),
             table_missing=table.missing, table_decimal=table.decimal,
             table_formats=table.date_format, table_excel_serial=table.excel_serial,
+            table_thousands=table.thousands, table_century_pivot=table.century_pivot,
             labels=source.labels.get(spec.source or ""),
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
         )  # fmt: skip
         raw = raw_values(frame, spec).reset_index(drop=True)
-        converted, codes = convert_series(rule, raw)
-        values[name] = _convert(converted, spec, target)
+        converted, codes = convert_series(rule, _rebased(raw, rule, values["_file"], source))
+        values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
         found = _failures(name, spec, raw, codes)
         if found is not None:
             failures.append(found)
+        if name != "surgery_date" and (flags := two_digit_years(rule, raw)).any():
+            pending.append((name, spec, raw, flags))
+    failures += _late_two_digit_years(values, pending)
     if ID_PROBLEM in frame:
         failures.append(_id_failures(frame[ID_PROBLEM].reset_index(drop=True)))
     typed.failures = pd.concat(failures, ignore_index=True)

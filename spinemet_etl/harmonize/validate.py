@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -12,7 +13,7 @@ from schemas.codes import CHECK_CODES, code_for_pandera_check
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import DERIVED_COLUMNS
 from spinemet_etl.harmonize.checks import column_schema, frame_check_failures, suspect_rows
-from spinemet_etl.harmonize.convert import text_key
+from spinemet_etl.text import source_text
 
 REASON_COLUMNS = ["_rec", "column", "check_code", "message", "failure_value"]
 CROSS_FIELD_INPUTS = frozenset(
@@ -30,7 +31,7 @@ def _shown(column: Any, value: Any) -> str | None:
         return None
     if column in IDENTIFYING_COLUMNS:
         return IDENTIFYING_MASK
-    return text_key(value)
+    return source_text(value)
 
 
 def _column_reasons(cases: pd.DataFrame) -> pd.DataFrame:
@@ -103,26 +104,51 @@ def schema_reasons(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _cells(reasons: pd.DataFrame, cells: pd.DataFrame) -> np.ndarray:
+    """Which reasons lie on one of the (record, column) `cells`."""
+    marked = cells[["_rec", "column"]].drop_duplicates().assign(_hit=True)
+    hit = reasons[["_rec", "column"]].merge(marked, on=["_rec", "column"], how="left")["_hit"]
+    return hit.notna().to_numpy()
+
+
+def _without_echoes(parsed: pd.DataFrame, echoes: pd.DataFrame | None) -> pd.DataFrame:
+    """Parse failures without a missing-required on a cell that already failed otherwise."""
+    missing = (parsed["check_code"] == "missing-required").to_numpy()
+    failed = parsed.loc[~missing & parsed["column"].notna().to_numpy(), ["_rec", "column"]]
+    echo = missing & _cells(parsed, failed)
+    if echoes is not None:
+        echo |= missing & _cells(parsed, echoes)
+    return parsed[~echo]
+
+
 def combine_reasons(
-    parsed: pd.DataFrame, schema: pd.DataFrame, frame: pd.DataFrame
+    parsed: pd.DataFrame,
+    schema: pd.DataFrame,
+    frame: pd.DataFrame,
+    echoes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Parse failures and schema failures together, without echoes of the same problem.
 
     Notes:
         A value that failed to parse is left empty, so the schema would report it again
         as missing and cross-field rules would fire on a date that is merely unreadable.
-        Therefore: a schema failure on a (record, column) that failed to parse is dropped;
-        cross-field rules are dropped for a record with a parse failure in a column they
-        read; failures of derived columns (os_months, lc_months, ...) are kept only for
-        a record with no other reason; duplicate-patient is not reported for records
-        without a patient id (missing-required says it).
+        Therefore: a missing-required is dropped on a cell that failed otherwise, and on
+        the `echoes` cells (a derived value empty only because its input's own reason is
+        given: derivation_echoes); cross-field rules are dropped for a record with a parse
+        failure, or a missing required value, in a column they read; failures of derived
+        columns (os_months, lc_months, ...) are kept only for a record with no other
+        reason; duplicate-patient is not reported for records without a patient id
+        (missing-required says it).
     """
-    parsed = parsed.astype({"_rec": "int64"})
+    parsed = _without_echoes(parsed.astype({"_rec": "int64"}), echoes)
     schema = schema.astype({"_rec": "int64"})
-    cells = parsed.loc[parsed["column"].notna(), ["_rec", "column"]].drop_duplicates()
-    echoed = schema.merge(cells.assign(_echo=True), on=["_rec", "column"], how="left")["_echo"]
-    keep = echoed.isna().to_numpy()
+    missing = (schema["check_code"] == "missing-required").to_numpy()
+    keep = ~_cells(schema, parsed.loc[parsed["column"].notna(), ["_rec", "column"]])
+    if echoes is not None:
+        keep &= ~(missing & _cells(schema, echoes))
     inputs_failed = set(parsed.loc[parsed["column"].isin(CROSS_FIELD_INPUTS), "_rec"])
+    absent = missing & keep & schema["column"].isin(CROSS_FIELD_INPUTS).to_numpy()
+    inputs_failed |= set(schema.loc[absent, "_rec"])
     row_level = schema["column"].isna()
     keep &= ~(row_level & schema["_rec"].isin(inputs_failed)).to_numpy()
     no_id = frame.index[frame["patient_id"].isna()]

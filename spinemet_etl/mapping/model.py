@@ -29,6 +29,7 @@ from spinemet_etl.readers.options import (
     XlsOptions,
     XlsxOptions,
 )
+from spinemet_etl.text import code_text
 
 Scalar = str | int | float | bool
 Conversion = Literal[
@@ -108,9 +109,26 @@ def _as_key(key: Any) -> str:
         raise ValueError(
             "an unquoted yes/no/on/off/true/false key is read by YAML as a boolean; quote it"
         )
-    if isinstance(key, float) and key.is_integer():
-        return str(int(key))
-    return str(key)
+    return code_text(key)
+
+
+class DateInName(StrictModel):
+    """`pick: latest` by the date a file name carries, read with a strftime format."""
+
+    date_in_name: str = Field(
+        description="strftime format of the date in the file name, e.g. `%d.%m.%Y`."
+    )
+
+    @field_validator("date_in_name")
+    @classmethod
+    def _plain_date(cls, value: str) -> str:
+        from spinemet_etl.harmonize.dates import digit_format
+
+        if digit_format(value) is None:
+            raise ValueError(
+                "give a format of %Y, %m and %d with separators between them, e.g. `%d.%m.%Y`"
+            )
+        return value
 
 
 class ColumnMap(StrictModel):
@@ -158,6 +176,22 @@ class ColumnMap(StrictModel):
     )
     decimal: Literal[".", ","] | None = Field(
         default=None, description="Decimal mark of numbers typed as text; the table's by default."
+    )
+    century_pivot: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "Two-digit years (`%y`) below this are 20xx, the others 19xx; the table's by "
+            "default. Without it, a two-digit year landing after the surgery date is refused."
+        ),
+    )
+    thousands: Literal[".", ",", "'"] | None = Field(
+        default=None,
+        description=(
+            'Thousands separator of numbers typed as text (`1.096,5` with `decimal: ","`); '
+            "the table's by default. Undeclared, a number holding it is unparseable."
+        ),
     )
     convert: Conversion | None = Field(
         default=None,
@@ -264,6 +298,13 @@ class TableBase(StrictModel):
         default="all",
         description="`all` matched files (incremental exports) or only the `latest` by name.",
     )
+    latest_by: Literal["name", "modified"] | DateInName = Field(
+        default="name",
+        description=(
+            "How `pick: latest` finds the latest file: by `name` (in order), by `modified` "
+            'time, or by the date in the name (`{date_in_name: "%d.%m.%Y"}`).'
+        ),
+    )
     where: dict[str, WhereValues] = Field(
         default_factory=dict,
         description=(
@@ -280,6 +321,15 @@ class TableBase(StrictModel):
         default_factory=list, description="Codes meaning 'unknown' in every column of this table."
     )
     decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of text numbers.")
+    thousands: Literal[".", ",", "'"] | None = Field(
+        default=None, description="Thousands separator of text numbers (none by default)."
+    )
+    century_pivot: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Two-digit years below this are 20xx, the others 19xx (none by default).",
+    )
     date_format: OneOrMany | None = Field(
         default=None, description="Default strftime formats of this table's date columns."
     )

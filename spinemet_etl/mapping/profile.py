@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spinemet_etl.harmonize.convert import text_key
+from spinemet_etl.text import source_text
 
 LOW_CARDINALITY = 30
 """Columns with at most this many distinct values list them with counts (never identifiers)."""
@@ -134,7 +134,7 @@ def profile_column(
     """
     present = values.dropna()
     positions, uniques = pd.factorize(present)
-    distinct_keys = np.array([text_key(value) for value in uniques], dtype=object)
+    distinct_keys = np.array([source_text(value) for value in uniques], dtype=object)
     filled = (distinct_keys != "")[positions]
     present = present[filled]
     keys = pd.Series(distinct_keys[positions[filled]], index=present.index, dtype=object)

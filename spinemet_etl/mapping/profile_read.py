@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from spinemet_etl.errors import Place, SourceError
-from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.mapping.profile import ColumnProfile, profile_column
 from spinemet_etl.mapping.synonyms import is_identifier_like, synonyms
 from spinemet_etl.readers.arrow_csv import to_frame
@@ -20,6 +19,7 @@ from spinemet_etl.readers.common import check_file, is_blank
 from spinemet_etl.readers.csv import decode_text, parse_rows
 from spinemet_etl.readers.options import CsvOptions, ReaderOptions
 from spinemet_etl.readers.registry import reader_for
+from spinemet_etl.text import source_text
 
 KIND_BY_SUFFIX = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xls": "xls",
                   ".sav": "sav"}  # fmt: skip
@@ -144,13 +144,13 @@ def profile_frame(frame: pd.DataFrame, raw: RawTable) -> list[ColumnProfile]:
     for name in frame.columns:
         if name in PROVENANCE_COLUMNS:
             continue
-        user_missing = [text_key(code) for code in raw.user_missing.get(name, [])]
+        user_missing = [source_text(code) for code in raw.user_missing.get(name, [])]
         identifier = is_identifier_like(name)
         profile = profile_column(
             name, frame[name], identifier=identifier, missing_codes=codes | set(user_missing)
         )
         labels = raw.labels.get(name, {})
-        profile.value_labels = {text_key(code): str(label) for code, label in labels.items()}
+        profile.value_labels = {source_text(code): str(label) for code, label in labels.items()}
         profile.user_missing = user_missing
         profile.missing_codes = [c for c in profile.missing_codes if c not in user_missing]
         profiles.append(profile)

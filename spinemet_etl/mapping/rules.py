@@ -37,9 +37,15 @@ def column_specs(table: TableBase) -> dict[tuple[str, ...], tuple[ColumnMap, Tar
 
 
 def value_kind(spec: ColumnMap, target: Target) -> str:
-    """The kind of value the source holds before conversion (a duration is a number)."""
+    """The kind of value the source holds before conversion (a duration is a number).
+
+    An ASIA grade is `text` (`ASIA C`, `c`): asia_to_frankel reads it, and the schema
+    judges the Frankel grade it becomes.
+    """
     if spec.convert in DURATION_UNITS or spec.convert == "vas_0_100":
         return "float"
+    if spec.convert == "asia_to_frankel":
+        return "text"
     return target.kind
 
 
@@ -54,6 +60,8 @@ def table_problems(table: TableBase, mapping_dir: Path) -> Problems:
                 "map `death_date` or state `follow_up_ends_at_death`, not both",
             )
         )
+    if table.thousands == table.decimal:
+        problems.append((("thousands",), "the thousands separator must differ from `decimal`"))
     for loc, (spec, target) in column_specs(table).items():
         problems += spec_problems(loc, spec, target, mapping_dir)
     return problems
@@ -116,10 +124,13 @@ def _spec_problems(spec: ColumnMap, target: Target) -> Problems:
         problems.append(
             (("follow_up_ends_at_death",), "the statement belongs under `vital_status` only")
         )
-    if (spec.date_format or spec.excel_serial) and kind != "date":
+    if (spec.date_format or spec.excel_serial or spec.century_pivot is not None) and kind != "date":
         problems.append((("date_format",), f"`{target.name}` is not a date column"))
-    if spec.decimal is not None and kind not in _NUMERIC_KINDS:
-        problems.append((("decimal",), f"`{target.name}` is not a number column"))
+    for key in ("decimal", "thousands"):
+        if getattr(spec, key) is not None and kind not in _NUMERIC_KINDS:
+            problems.append(((key,), f"`{target.name}` is not a number column"))
+    if spec.thousands is not None and spec.thousands == spec.decimal:
+        problems.append((("thousands",), "the thousands separator must differ from `decimal`"))
     if spec.values is not None:
         problems += [
             (("values", key), message)

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from spinemet_etl.text import code_key
+
 VOCABULARY_FOLDER = "vocabularies"
 SUFFIXES = (".yaml", ".yml", ".csv")
 
@@ -31,7 +33,7 @@ def load_vocabulary(mapping_dir: Path, name: str) -> dict[str, Any]:
 
     A YAML vocabulary lists, per canonical value, its source terms
     (`palliative: [palliativa, debulking]`); a CSV vocabulary has the columns
-    `term,value`. Terms are matched ignoring case and surrounding blanks.
+    `term,value`. Terms are matched as code_key (case, blanks and NFC aside).
     """
     path = vocabulary_path(mapping_dir, name)
     if path is not None:
@@ -49,13 +51,30 @@ def _load_terms(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     pairs = _read_csv(path) if path.suffix == ".csv" else _read_yaml(path)
     terms: dict[str, Any] = {}
     for term, value in pairs:
-        key = " ".join(term.split()).casefold()
+        key = code_key(term)
+        _refuse_one_character(path, term, key, value)
         if key in terms and terms[key] != value:
             raise VocabularyError(
                 f"vocabulary {path.name}: term `{term}` maps to both `{terms[key]}` and `{value}`"
             )
         terms[key] = value
     return terms
+
+
+def _refuse_one_character(path: Path, term: str, key: str, value: Any) -> None:
+    """Raise for a one-character term: its meaning depends on the center's language.
+
+    Notes:
+        `M` is male in English, German, French and Italian but mujer (female) in Spanish;
+        `1`/`2` code sex either way round. A shared vocabulary serves every center, so such
+        a code is mapped in the center's own mapping file instead.
+    """
+    if len(key) == 1:
+        raise VocabularyError(
+            f"vocabulary {path.name}: term `{term}` (-> `{value}`) is a one-character code, "
+            "whose meaning differs between centers and languages; remove it from the shared "
+            f'vocabulary and map it per center with `values: {{"{term}": {value}}}`'
+        )
 
 
 def _read_yaml(path: Path) -> list[tuple[str, Any]]:

@@ -17,6 +17,7 @@ import yaml
 
 from spinemet_etl.errors import DiskFullError, disk_full_as_error, disk_full_error, is_disk_full
 from spinemet_etl.quality.gate import GateResult
+from spinemet_etl.quality.offline import make_offline
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,8 @@ def build_data_docs(
     Files of GX's project cut short by an earlier failure are removed first. A page GX
     cannot render is logged in one line, without GX's traceback. A full disk raises
     `DiskFullError` naming the site, and removes the site (no half-written page stays;
-    the next build writes it whole).
+    the next build writes it whole). Every page works offline
+    (`spinemet_etl.quality.offline`): nothing is fetched from a CDN.
     """
     site = data_root / SITE
     dropped = drop_broken_store_files(data_root / GX_FOLDER)
@@ -167,3 +169,4 @@ def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str
         validation.meta["run_id"] = run
         context.validation_results_store.set(key, validation)
     context.build_data_docs(site_names=[SITE_NAME])
+    make_offline(data_root / SITE)

@@ -252,7 +252,8 @@ def blank_columns(
     `columns` are the parsed string columns, in header order (only those at the header
     positions `include`, if given); each is released from the list once converted, so the
     parsed text and its copy are not both held whole. None if a field is longer than the
-    csv module's field limit (the reference path refuses it).
+    csv module's field limit (the reference path refuses it), or a row before the last
+    filled one is blank in these columns (the reference path judges it on every column).
     """
     kept: dict[str, pa.ChunkedArray] = {}
     rows = len(columns[0]) if columns and columns[0] is not None else 0
@@ -271,7 +272,10 @@ def blank_columns(
         kept[names[index]] = column
         filled |= pc.is_valid(column).to_numpy(zero_copy_only=False)
     last = np.flatnonzero(filled)
-    return pa.table(kept).slice(0, int(last[-1]) + 1 if last.size else 0)
+    end = int(last[-1]) + 1 if last.size else 0
+    if not filled[:end].all():
+        return None  # a blank row between records: the reference path drops and numbers them
+    return pa.table(kept).slice(0, end)
 
 
 @dataclass(frozen=True)

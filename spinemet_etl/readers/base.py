@@ -25,13 +25,16 @@ class RawTable:
     for CSV, typed cells for Excel/SPSS), plus the PROVENANCE_COLUMNS. `labels` holds
     value labels per column where the format carries them (SPSS value labels, REDCap
     choice labels): {column: {code: label}}. `user_missing` holds per-column codes the
-    source itself declares as missing (SPSS user-missing values).
+    source itself declares as missing (SPSS user-missing values). `dates_1904` is true for
+    a sheet of a workbook in Excel's 1904 date system, whose serial numbers count days from
+    1904-01-01 (date cells are already dates; plain numbers read as serials need it).
     """
 
     name: str
     frame: pd.DataFrame
     labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
+    dates_1904: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from spinemet_etl.errors import Place, SourceError, source_error
 from spinemet_etl.readers.base import RawTable
 from spinemet_etl.readers.options import ReaderOptions
+from spinemet_etl.text import clean_text
 
 OptionsT = TypeVar("OptionsT", bound=ReaderOptions)
 
@@ -103,7 +104,7 @@ def header_names(cells: Sequence[Any], width: int) -> list[str]:
 def _header_text(cell: Any) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return " ".join(str(cell).split())
+    return clean_text(str(cell))
 
 
 def drop_trailing_blank(rows: list[list[Any]]) -> list[list[Any]]:
@@ -138,7 +139,8 @@ def build_table(
 
     `rows` are the data rows in source order; the first has `_source_row` equal to
     `first_row_number`. Blank text becomes None; short rows are padded with None; a column
-    with neither a header nor any value (a trailing delimiter, an empty column A) is dropped.
+    with neither a header nor any value (a trailing delimiter, an empty column A) is dropped;
+    a row blank in every column is not a record and is dropped (the others keep their numbers).
     """
     width = max([len(header), *(len(row) for row in rows)])
     columns = header_names(header, width)
@@ -152,8 +154,11 @@ def build_table(
         unnamed = i >= len(header) or is_blank(header[i])
         if not (unnamed and all(value is None for value in grid[:, i])):
             data[column] = grid[:, i]
-    frame = pd.DataFrame(data, columns=list(data), dtype=object)
-    return RawTable(name=name, frame=with_provenance(frame, relative_name, sheet, first_row_number))
+    filled = np.flatnonzero(~pd.isna(grid).all(axis=1))
+    frame = pd.DataFrame({c: v[filled] for c, v in data.items()}, columns=list(data), dtype=object)
+    provenance = with_provenance(frame, relative_name, sheet, first_row_number)
+    provenance["_source_row"] = (first_row_number + filled).astype("int64")
+    return RawTable(name=name, frame=provenance)
 
 
 _blank_cells = np.frompyfunc(is_blank, 1, 1)

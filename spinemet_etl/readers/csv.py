@@ -34,8 +34,11 @@ _SINGLE_BYTE_ENCODINGS = frozenset(
     | {f"iso8859_{n}" for n in range(1, 17)}
 )
 _UTF8_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    rb"[\xc2-\xc5][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
+"""UTF-8 sequences that are evidence of UTF-8 text in a single-byte file: the two-byte
+ones of U+0080-U+017F (Western European letters and signs: `ü` is `Ã¼` in cp1252), and
+every longer one. Other two-byte sequences are ordinary cp1252 pairs (`ß“` is DF 93)."""
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -139,15 +142,26 @@ def check_widths(header: list[str], rows: list[list[str]], lines: list[int], pla
             )
 
 
-def check_complete(text: str, header: list[str], data: list[list[str]], place: Place) -> None:
-    """Refuse a file cut off mid-record: no final line break and a short last record."""
-    if data and not text.endswith(("\n", "\r")) and 0 < len(data[-1]) < len(header):
-        raise source_error(
-            Place(place.center_id, place.file, line=text.count("\n") + 1),
-            f"the last record has {len(data[-1])} of {len(header)} fields and no line break",
-            "the file looks cut off (still uploading?); wait for the complete export",
-            code="file-truncated",
-        )
+def check_final_line_break(data: bytes, place: Place) -> None:
+    """Refuse a file whose last line lacks the line break that ends every other line.
+
+    Notes:
+        A file cut off while being written or copied ends mid-record: `…;30` cut to `…;3`
+        reads as a shorter follow-up with nothing wrong to see. A one-line file (a header
+        alone) is not judged. The settle time (or a marker file the center writes last) is
+        the guard against files still being uploaded; this catches what gets past it.
+    """
+    ended = data.rstrip(b"\x00").endswith((b"\n", b"\r"))  # UTF-16-LE ends in `\n\x00`
+    if ended or not data or (b"\n" not in data and b"\r" not in data):
+        return
+    lines = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n") + 1
+    raise source_error(
+        Place(place.center_id, place.file, line=lines),
+        "the last line has no line break though every other line has one",
+        "the file looks cut off (still uploading?); wait for the complete export, "
+        "or ask the center to export it again",
+        code="file-truncated",
+    )
 
 
 def check_line_lengths(path: Path, place: Place, limit: int = MAX_LINE_BYTES) -> None:
@@ -190,14 +204,22 @@ def _name_long_line(path: Path, place: Place, limit: int) -> None:
                 line += index < len(parts) - 1
 
 
+def check_raw_text(data: bytes, encoding: str, place: Place) -> None:
+    """The checks on a delimited export's bytes before it is parsed: complete, one encoding."""
+    check_final_line_break(data, place)
+    check_single_encoding(data, encoding, place)
+
+
 def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
     """Refuse UTF-8 text in a file declared in a single-byte encoding such as cp1252.
 
     Notes:
         Decoding UTF-8 bytes as cp1252 never fails, it silently turns `Müller` into
-        `MÃ¼ller`. A valid UTF-8 multi-byte sequence is almost never meaningful cp1252
-        text, so its presence means the file (or part of it, when an export was pasted
-        together from two systems) is UTF-8; the line of the first one is named.
+        `MÃ¼ller`. A UTF-8 sequence of a Western European letter or sign, or of three or
+        four bytes, is almost never meaningful cp1252 text, so its presence means the file
+        (or part of it, when an export was pasted together from two systems) is UTF-8; the
+        line of the first one is named. Other valid two-byte sequences (`ß“`, `Ñ”`) are
+        common cp1252 text and do not count: such a file decodes as declared.
     """
     if data.startswith(tuple(bom for bom, _ in _BOMS)):
         return  # a byte-order mark names the encoding (decode_text)
@@ -222,7 +244,7 @@ def check_single_encoding(data: bytes, encoding: str, place: Place) -> None:
 
 
 def _first_utf8_sequence(data: bytes) -> int | None:
-    """The offset of the first valid UTF-8 multi-byte sequence in the bytes, if any.
+    """The offset of the first UTF-8 sequence that is evidence of UTF-8 text, if any.
 
     Only a lead byte followed by a continuation byte can start one; numpy finds those
     16 MiB at a time and the pattern is tried there alone (ASCII text has none).
@@ -258,7 +280,7 @@ class CsvReader:
         name = Path(relative_name).stem
         found = arrow_file_rows(
             path, opts.encoding, layout, opts, place=place, pick=pick,
-            check=lambda raw: check_single_encoding(raw, opts.encoding, place),
+            check=lambda raw: check_raw_text(raw, opts.encoding, place),
         )  # fmt: skip
         if isinstance(found, bytes):
             return [read_reference(found, opts, name, place)]
@@ -277,7 +299,6 @@ def read_reference(raw: bytes, opts: CsvOptions, name: str, place: Place) -> Raw
     rows, lines = parse_rows(text, opts, place)
     header, data = split_header(rows, opts, place)
     check_widths(header, data, lines[len(rows) - len(data) :], place)
-    check_complete(text, header, data, place)
     data = drop_trailing_blank(data)
     check_rows(len(data), place, opts)
     return build_table(

@@ -26,8 +26,14 @@ from spinemet_etl.readers.common import (
     coerce_options,
     drop_trailing_blank,
 )
-from spinemet_etl.readers.csv import check_widths, decode_text, parse_rows
+from spinemet_etl.readers.csv import (
+    check_final_line_break,
+    check_widths,
+    decode_text,
+    parse_rows,
+)
 from spinemet_etl.readers.options import CsvOptions, RedcapOptions
+from spinemet_etl.text import clean_text
 
 BASE_TABLE = "records"
 """Name of the table of rows that belong to no repeating instrument."""
@@ -115,7 +121,7 @@ def read_dictionary(path: Path, options: RedcapOptions, place: Place) -> pd.Data
     """The dictionary's field, form, type and choices columns, found by their REDCap headers."""
     check_file(path, place, options)
     rows, _lines = parse_rows(decode_text(path.read_bytes(), options.encoding, place), _csv, place)
-    header = [" ".join(cell.split()).lower() for cell in rows[0]] if rows else []
+    header = [clean_text(cell).lower() for cell in rows[0]] if rows else []
     missing = [title for title in _DICTIONARY_COLUMNS.values() if title not in header]
     if missing:
         raise source_error(
@@ -179,7 +185,10 @@ class RedcapReader:
         check_file(path, place, opts)
         if pick is not None:
             pick = replace(pick, names=pick.names | {INSTRUMENT_COLUMN})
-        found = arrow_file_rows(path, opts.encoding, Layout(), opts, place=place, pick=pick)
+        found = arrow_file_rows(
+            path, opts.encoding, Layout(), opts, place=place, pick=pick,
+            check=lambda raw: check_final_line_break(raw, place),
+        )  # fmt: skip
         tables = (
             split_by_instrument(read_reference(found, opts, place))
             if isinstance(found, bytes)

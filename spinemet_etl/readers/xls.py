@@ -1,16 +1,43 @@
-"""Reader for legacy BIFF8 workbooks (.xls) with xlrd: typed cells, Excel dates as datetime."""
+"""Reader for legacy BIFF8 workbooks (.xls): typed cells, Excel dates as datetime.
+
+calamine reads the cells (readers/calamine.py); xlrd opens the workbook's globals only,
+for what calamine does not give: a readable BIFF8 file, its date system, and whether a
+cell holds an error (#N/A, #DIV/0!), which calamine reads as blank. xlrd reads the cells
+of such a workbook (the error stays visible as its text), and of every workbook with the
+openpyxl engine.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from spinemet_etl.errors import Place, source_error
 from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.calamine import (
+    calamine_errors,
+    excel_engine,
+    open_workbook,
+    worksheet_names,
+    xls_grid,
+)
 from spinemet_etl.readers.common import check_file, coerce_options, wrap_unexpected
 from spinemet_etl.readers.options import XlsOptions
 from spinemet_etl.readers.workbook import SheetGrid, fill_merged, select_sheets, table_from_grid
+
+_ERROR_RECORD = re.compile(rb"\x05\x02\x08\x00.{7}\x01|\x06\x00..(?:.{6})\x02.{5}\xff\xff", re.S)
+"""A BOOLERR record holding an error, or a FORMULA record whose cached result is an error.
+
+Searched anywhere in the workbook stream, so it also matches bytes that only look like
+one: such a workbook is read by xlrd, which is slower but never wrong.
+"""
+
+
+def has_error_cells(book: Any) -> bool:
+    """True when the workbook may hold an error cell (xlrd keeps its stream in `mem`)."""
+    return _ERROR_RECORD.search(book.mem) is not None
 
 
 def cell_value(cell: Any, datemode: int) -> Any:
@@ -92,15 +119,44 @@ class XlsReader:
         check_file(path, place, opts)
         book = open_book(path, place)
         try:
+            if excel_engine() == "calamine" and not has_error_cells(book):
+                return self._read_calamine(path, relative_name, opts, book.datemode)
             tables = []
             for name in select_sheets(book.sheet_names(), opts, place):
                 sheet_place = Place(self.center_id, relative_name, name)
                 grid = _load_sheet(book, name, sheet_place)
                 table = table_from_grid(grid, name, relative_name, opts, sheet_place)
-                tables.extend([table] if table is not None else [])
+                if table is not None:
+                    table.dates_1904 = book.datemode == 1
+                    tables.append(table)
             return tables
         finally:
             book.release_resources()
+
+    def _read_calamine(
+        self, path: Path, relative_name: str, opts: XlsOptions, datemode: int
+    ) -> list[RawTable]:
+        place = Place(self.center_id, relative_name)
+        tables = []
+        workbook = open_workbook_or_error(path, place)
+        try:
+            for name in select_sheets(worksheet_names(workbook), opts, place):
+                sheet_place = Place(self.center_id, relative_name, name)
+                with calamine_errors(sheet_place, "a BIFF8 (.xls) sheet"):
+                    grid = xls_grid(workbook, name, datemode)
+                table = table_from_grid(grid, name, relative_name, opts, sheet_place)
+                if table is not None:
+                    table.dates_1904 = datemode == 1
+                    tables.append(table)
+            return tables
+        finally:
+            workbook.close()
+
+
+def open_workbook_or_error(path: Path, place: Place) -> Any:
+    """calamine's workbook of an .xls that xlrd has already opened."""
+    with calamine_errors(place, "a BIFF8 (.xls) workbook"):
+        return open_workbook(path)
 
 
 def _load_sheet(book: Any, name: str, place: Place) -> SheetGrid:

@@ -10,6 +10,7 @@ from spinemet_etl.manifest import latest_manifest
 from spinemet_etl.publish import staging_root, write_bytes_atomically
 from spinemet_etl.report.cache import (
     CACHE_FILE,
+    PATIENT_PARTITIONS,
     cache_bytes,
     cache_key,
     partition_stamp,
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 REPORT_HTML = Path("reports") / "report.html"
 REPORT_KEPT = "the report stays as it was"
+CUTOFF_KEY = b"spinemet.data_cutoff"
+"""The partition metadata key of a center's data cut-off (endpoints.md, version 2)."""
 
 
 @dataclass(frozen=True)
@@ -87,16 +90,50 @@ def build_report(
 
 
 def _patients(data_root: Path, *, validate: bool) -> pd.DataFrame:
-    """The patient columns the endpoints and the page use."""
+    """The patient columns the endpoints and the page (Table 1 included) use."""
     from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
+    from spinemet_etl.report.baseline import BASELINE_COLUMNS
 
-    return read_patients(data_root, validate=validate, columns=REPORT_COLUMNS)
+    columns = [*REPORT_COLUMNS, *(c for c in BASELINE_COLUMNS if c not in REPORT_COLUMNS)]
+    return read_patients(data_root, validate=validate, columns=columns)
+
+
+def _stated_cutoffs(data_root: Path) -> dict[str, str]:
+    """Each center's data cut-off as its partition's key-value metadata records it."""
+    import pyarrow.parquet as pq
+
+    cutoffs = {}
+    for path in sorted(data_root.glob(PATIENT_PARTITIONS)):
+        metadata = pq.read_schema(path).metadata or {}
+        if CUTOFF_KEY in metadata:
+            cutoffs[path.parent.name.split("=", 1)[1]] = metadata[CUTOFF_KEY].decode("utf-8")
+    return cutoffs
+
+
+def _quarantine(data_root: Path) -> pd.DataFrame:
+    """Every center's quarantine rows (the flow's columns), `center_id` from the path."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from spinemet_etl.report.flow import QUARANTINE_COLUMNS
+
+    frames = [
+        pq.read_table(path, columns=list(QUARANTINE_COLUMNS))
+        .to_pandas()
+        .assign(center_id=path.parent.name.split("=", 1)[1])
+        for path in sorted(
+            (data_root / "quarantine" / "patients").glob("center_id=*/part-0.parquet")
+        )
+    ]
+    columns = ["center_id", *QUARANTINE_COLUMNS]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _draw(
     data_root: Path, key: dict[str, Any], patients: pd.DataFrame, endpoints: pd.DataFrame
 ) -> PageParts:
     """Draw the page's figures and crosstab, and keep them for the next re-render."""
-    parts = page_parts(patients, endpoints, int(key["suppress_below"]))
+    k = int(key["suppress_below"])
+    parts = page_parts(patients, endpoints, k, _quarantine(data_root), _stated_cutoffs(data_root))
     write_bytes_atomically(data_root / CACHE_FILE, cache_bytes(key, parts), staging_root(data_root))
     return parts

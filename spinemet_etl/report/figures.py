@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,10 @@ import pandas as pd
 
 from schemas.endpoints import POOLED_SCOPE
 from schemas.patients import PROCEDURES
+from spinemet_etl.report.forest import ForestPanel, ForestRow, forest_svg
 from spinemet_etl.report.format import as_float, display_of, small, suppressed_text
-from spinemet_etl.report.plots import PALETTE, Curve, ForestPanel, ForestRow, forest_svg, km_svg
-from spinemet_etl.report.tables import PROCEDURE_LABELS, endpoint_rows, protects
+from spinemet_etl.report.plots import PALETTE, Curve, km_svg
+from spinemet_etl.report.tables import PROCEDURE_LABELS, EndpointRows, endpoint_rows, protects
 
 MAX_KM_CENTERS = 12
 MAX_FOREST_CENTERS = 40
@@ -48,6 +50,25 @@ def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> 
     return sorted(center for center, _ in ranked[:limit])
 
 
+def os_event_counts(patients: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Deaths per stratum (`all`, `procedure=<value>`) and scope (each center, `ALL`).
+
+    Notes:
+        Used to flag a median determined by fewer than 10 deaths when the endpoint table
+        has no `os_events_n` row.
+    """
+    deaths = patients[patients["os_event"].astype(bool)]
+    counts: dict[str, dict[str, int]] = {}
+    strata = [("all", deaths)] + [
+        (f"procedure={p}", deaths[deaths["procedure"] == p]) for p in PROCEDURES
+    ]
+    for stratum, rows in strata:
+        per_center = rows["center_id"].astype(str).value_counts()
+        counts[stratum] = {str(c): int(v) for c, v in per_center.items()}
+        counts[stratum][POOLED_SCOPE] = len(rows)
+    return counts
+
+
 def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Every patient's OS time (months) and event, as numpy arrays."""
     return (
@@ -57,23 +78,35 @@ def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _curve(
-    survival: tuple[np.ndarray, np.ndarray], rows: np.ndarray | None, label: str, color: str, k: int
+    survival: tuple[np.ndarray, np.ndarray],
+    rows: np.ndarray | None,
+    label: str,
+    color: str,
+    k: int,
+    *,
+    muted: bool = False,
 ) -> Curve:
     """The curve of the patients where `rows` holds (all when None); only two columns copied."""
     time, event = survival
     if rows is not None:
         time, event = time[rows], event[rows]
-    return Curve(label=label, time_months=time, event=event, suppress_below=k, color=color)
+    return Curve(label, time, event, suppress_below=k, color=color, muted=muted)
 
 
 def km_by_center(patients: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
-    """Overall survival of each listed center and of all centers pooled, in one plot."""
+    """Overall survival of all centers pooled, over each listed center's muted curve.
+
+    Notes:
+        Up to 12 crossing curves are unreadable at full strength; the pooled curve is
+        what the reader compares against, so the centers are drawn thin and pale
+        behind it, each still identifiable by its color and its numbers at risk.
+    """
     n_centers = patients["center_id"].nunique()
     survival = _survival(patients)
     curves = [
         _curve(
             survival, (patients["center_id"] == center).to_numpy(), center, PALETTE[i],
-            suppress_below,
+            suppress_below, muted=True,
         )
         for i, center in enumerate(centers)
     ]  # fmt: skip
@@ -105,13 +138,48 @@ def _forest_row(row: dict[str, Any] | None, label: str, k: int) -> ForestRow:
     return ForestRow(label, estimate, lower, upper)
 
 
+def heterogeneity_text(method: str) -> str:
+    """`τ² = 0.31, I² = 42.0 %` from a random-effects row's `method` text, "" when absent."""
+    tau2 = re.search(r"(?:tau2|τ²)\s*=\s*([-+0-9.eE]+)", method)
+    i2 = re.search(r"(?:I2|I²)\s*=\s*([0-9.]+)\s*%", method)
+    parts = [
+        f"τ² = {float(tau2.group(1)):.3g}" if tau2 else "",
+        f"I² = {i2.group(1)} %" if i2 else "",
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def _pooled_code(table: EndpointRows, code: str) -> str:
+    """The REML / Hartung–Knapp pooled row when the table has it, else DerSimonian–Laird's."""
+    return f"{code}_re_reml" if (f"{code}_re_reml", POOLED_SCOPE) in table else f"{code}_re"
+
+
+def _prediction(table: EndpointRows, code: str) -> ForestRow | None:
+    row = table.get((f"{code}_pi", POOLED_SCOPE))
+    if row is None:
+        return None
+    return ForestRow("95 % prediction interval", as_float(row["estimate"]),
+                     as_float(row["ci_lower"]), as_float(row["ci_upper"]))  # fmt: skip
+
+
 def forest_plot(endpoints: pd.DataFrame, centers: list[str], suppress_below: int) -> str:
-    """Forest plot of the four per-center proportions and their random-effects pooled value."""
+    """Forest plot of the four per-center proportions, their random-effects pooled value,
+    τ² and I², and the 95 % prediction interval when the table has it."""
     table = endpoint_rows(endpoints)
     k = suppress_below if protects("center", 2, suppress_below) else 0
-    panels = []
+    panels, reml = [], False
     for code in FOREST_ENDPOINTS:
         rows = [_forest_row(table.get((code, center)), center, k) for center in centers]
-        pooled = _forest_row(table.get((f"{code}_re", POOLED_SCOPE)), "Pooled", 0)
-        panels.append(ForestPanel(SHORT_TITLES.get(code, display_of(code).label), rows, pooled))
-    return forest_svg(panels, salt="forest")
+        pooled_code = _pooled_code(table, code)
+        reml = reml or pooled_code.endswith("_reml")
+        pooled = table.get((pooled_code, POOLED_SCOPE))
+        panels.append(
+            ForestPanel(
+                SHORT_TITLES.get(code, display_of(code).label), rows,
+                _forest_row(pooled, "Pooled", 0),
+                heterogeneity=heterogeneity_text(str((pooled or {}).get("method", ""))),
+                prediction=_prediction(table, code),
+            )
+        )  # fmt: skip
+    label = "Pooled (REML, Hartung–Knapp CI)" if reml else "Pooled (DerSimonian–Laird)"
+    return forest_svg(panels, pooled_label=label, salt="forest")

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinemet_etl.report.format import count_text
-from spinemet_etl.stats.km import km_curve
+from spinemet_etl.stats.km import KMTable, km_curve
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-AT_RISK_MONTHS = (0, 6, 12, 24, 36)
 MONTH_TICKS = (0, 6, 12, 24, 36, 48, 60)
 PALETTE = (
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
@@ -31,7 +30,8 @@ POOLED_COLOR = "#000000"
 class Curve:
     """One Kaplan–Meier curve to draw: its label, the data, and whether its counts are hidden.
 
-    `suppress_below` > 0 shows numbers at risk 1..K−1 as `<K`.
+    `suppress_below` > 0 shows numbers at risk 1..K−1 as `<K`. A `muted` curve is drawn
+    thin and pale, behind the others (the centers behind the pooled curve).
     """
 
     label: str
@@ -39,36 +39,22 @@ class Curve:
     event: np.ndarray
     suppress_below: int = 0
     color: str = POOLED_COLOR
+    muted: bool = False
 
 
-@dataclass(frozen=True)
-class ForestRow:
-    """One center's proportion with its Wilson CI; `note` replaces the point when set."""
-
-    label: str
-    estimate: float | None
-    lower: float | None
-    upper: float | None
-    note: str = ""
+def axis_months(x_max: float) -> list[int]:
+    """The ticks of the time axis, which are also where the numbers at risk are given."""
+    return [month for month in MONTH_TICKS if month <= x_max]
 
 
-@dataclass(frozen=True)
-class ForestPanel:
-    """One endpoint's column of the forest plot, with the random-effects pooled estimate."""
-
-    title: str
-    rows: list[ForestRow]
-    pooled: ForestRow
-
-
-def numbers_at_risk(time_months: np.ndarray, months: tuple[int, ...] = AT_RISK_MONTHS) -> list[int]:
+def numbers_at_risk(time_months: np.ndarray, months: list[int]) -> list[int]:
     """Patients still under observation at each time: follow-up time ≥ t (R's `n.risk`)."""
     times = np.asarray(time_months, dtype=np.float64)
     return [int((times >= month).sum()) for month in months]
 
 
 @contextmanager
-def _svg_style(salt: str) -> Iterator[None]:
+def svg_style(salt: str) -> Iterator[None]:
     """Small, deterministic SVG: text as text, ids salted per figure so figures never clash."""
     import matplotlib
 
@@ -116,44 +102,63 @@ def _last_per_bin(times: np.ndarray, width: float) -> np.ndarray:
     return np.append(np.diff(bins) != 0, True) if times.size else np.zeros(0, dtype=bool)
 
 
-def _draw_curve(axes: Axes, curve: Curve, x_max: float) -> None:
-    """The step function through the event times, and the censoring ticks, up to `x_max`.
+def _line_points(table: KMTable, x_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of the step function, from time 0 to the last follow-up (or `x_max`).
 
     Notes:
-        Steps closer than 1/500 of the axis, and censoring ticks closer than 1/150,
-        fall on the same screen pixels; each such group is drawn once (the last step of
-        a group carries the survival after all its deaths). This keeps plots of
-        thousands of patients small without changing what the eye sees.
+        The line runs to the curve's last observed time, death or censoring, so that
+        the censoring ticks after the last death sit on it. Steps closer than 1/500 of
+        the axis fall on the same screen pixels; each such group is drawn once (the
+        last step of a group carries the survival after all its deaths), which keeps
+        plots of thousands of patients small without changing what the eye sees.
     """
-    table = km_curve(curve.time_months, curve.event)
-    index = np.arange(table.time.size)
-    shown = index <= np.searchsorted(table.time, x_max)
-    steps = np.flatnonzero(shown & ((table.n_event > 0) | (index == index.size - 1)))
+    steps = np.flatnonzero((table.time <= x_max) & (table.n_event > 0))
     steps = steps[_last_per_bin(table.time[steps], x_max / 500)]
-    times = np.concatenate([[0.0], table.time[steps]])
-    surv = np.concatenate([[1.0], table.surv[steps]]) * 100
+    end = min(float(table.time[-1]), x_max) if table.time.size else 0.0
+    at_end = int(np.searchsorted(table.time, end, side="right")) - 1
+    end_surv = float(table.surv[at_end]) if at_end >= 0 else 1.0
+    times = np.concatenate([[0.0], table.time[steps], [end]])
+    surv = np.concatenate([[1.0], table.surv[steps], [end_surv]]) * 100
+    return times, surv
+
+
+def _draw_curve(axes: Axes, curve: Curve, x_max: float) -> None:
+    """The step function to the last follow-up, and the censoring ticks, up to `x_max`."""
+    table = km_curve(curve.time_months, curve.event)
+    times, surv = _line_points(table, x_max)
     n_text = count_text(curve.time_months.size, curve.suppress_below)
-    width = 2.2 if curve.color == POOLED_COLOR else 1.4
-    axes.step(times, surv, where="post", color=curve.color, lw=width)
-    axes.plot([], [], color=curve.color, lw=width, label=f"{curve.label} (n = {n_text})")
+    width = 2.2 if curve.color == POOLED_COLOR else (1.0 if curve.muted else 1.4)
+    alpha = 0.55 if curve.muted else 1.0
+    layer = 1 if curve.muted else 2
+    axes.step(times, surv, where="post", color=curve.color, lw=width, alpha=alpha, zorder=layer)
+    label = f"{curve.label} (n = {n_text})"
+    axes.plot([], [], color=curve.color, lw=width, alpha=alpha, label=label)
     ticks = np.flatnonzero((table.n_censor > 0) & (table.time <= x_max))
     ticks = ticks[_last_per_bin(table.time[ticks], x_max / 150)]
     axes.plot(
         table.time[ticks], table.surv[ticks] * 100,
-        ls="", marker="|", ms=6, mew=1.0, color=curve.color,
+        ls="", marker="|", ms=6, mew=1.0, color=curve.color, alpha=alpha, zorder=layer,
     )  # fmt: skip
 
 
-def _draw_at_risk(axes: Axes, curves: list[Curve]) -> None:
+def _draw_at_risk(axes: Axes, curves: list[Curve], months: list[int], salt: str) -> None:
+    """The numbers at risk under every tick of the time axis, one row per curve.
+
+    Each number is an SVG group `<salt>-at-risk-<row>-<month>` (the report's browser
+    test finds them there).
+    """
     axes.set_ylim(len(curves) - 0.5, -0.5)
     axes.set_yticks(range(len(curves)), [c.label for c in curves], fontsize=8)
     for tick, curve in zip(axes.get_yticklabels(), curves, strict=True):
         tick.set_color(curve.color)
     for row, curve in enumerate(curves):
-        counts = numbers_at_risk(curve.time_months)
-        for month, count in zip(AT_RISK_MONTHS, counts, strict=True):
+        counts = numbers_at_risk(curve.time_months, months)
+        for month, count in zip(months, counts, strict=True):
             text = count_text(count, curve.suppress_below)
-            axes.text(month, row, text, ha="center", va="center", fontsize=8, color=curve.color)
+            axes.text(
+                month, row, text, ha="center", va="center", fontsize=8, color=curve.color,
+                gid=f"{salt}-at-risk-{row}-{month}",
+            )  # fmt: skip
     axes.set_title("Number at risk", loc="left", fontsize=8)
     axes.tick_params(axis="x", bottom=False, labelbottom=False)
     axes.tick_params(axis="y", left=False, pad=14)
@@ -170,7 +175,7 @@ def km_svg(curves: list[Curve], *, title: str, salt: str) -> str:
     """
     from matplotlib.figure import Figure
 
-    with _svg_style(salt):
+    with svg_style(salt):
         longest = max((float(np.max(c.time_months, initial=0.0)) for c in curves), default=0.0)
         x_max = 60 if longest > 36 else 36
         figure = Figure(figsize=(8.5, 4.2 + 0.2 * len(curves)))
@@ -180,87 +185,13 @@ def km_svg(curves: list[Curve], *, title: str, salt: str) -> str:
             _draw_curve(axes, curve, x_max)
         axes.set_xlim(0, x_max)
         axes.set_ylim(0, 102)
-        axes.set_xticks([m for m in MONTH_TICKS if m <= x_max])
+        months = axis_months(x_max)
+        for tick, month in zip(axes.set_xticks(months), months, strict=True):
+            tick.label1.set_gid(f"{salt}-tick-{month}")
         axes.set_xlabel("Months since surgery")
         axes.set_ylabel("Overall survival (%)")
         axes.set_title(title, loc="left")
         axes.grid(alpha=0.25)
         axes.legend(loc="upper right", fontsize=8, frameon=False, ncols=2 if len(curves) > 6 else 1)
-        _draw_at_risk(figure.add_subplot(grid[1], sharex=axes), curves)
-        return figure_svg(figure)
-
-
-def _note(axes: Axes, y: float, text: str) -> None:
-    """A grey note in the middle of a forest panel's row, whatever the panel's x range."""
-    transform = axes.get_yaxis_transform()  # x in axes fraction, y in data
-    axes.text(0.5, y, text or "–", transform=transform, ha="center", va="center", fontsize=7,
-              color="#777777")  # fmt: skip
-
-
-def _draw_pooled_diamond(axes: Axes, row: ForestRow, y: float) -> None:
-    if row.estimate is None or row.lower is None or row.upper is None:
-        _note(axes, y, row.note)
-        return
-    xs = [row.lower, row.estimate, row.upper, row.estimate]
-    axes.fill(xs, [y, y - 0.35, y, y + 0.35], color=POOLED_COLOR)
-    axes.axvline(row.estimate, color=POOLED_COLOR, lw=0.6, ls=":")
-
-
-def _forest_limits(rows: list[ForestRow]) -> tuple[float, float]:
-    """The panel's x range: the intervals' span widened to tens, at least 20 points wide.
-
-    Notes:
-        Each endpoint gets its own scale: a 3 % mortality on a 0–100 axis would sit on
-        the left edge with its interval invisible.
-    """
-    values = [v for r in rows for v in (r.lower, r.estimate, r.upper) if v is not None]
-    if not values:
-        return 0.0, 100.0
-    low = max(0.0, np.floor(min(values) / 10) * 10)
-    high = min(100.0, np.ceil(max(values) / 10) * 10)
-    if high - low < 20:
-        low, high = (low, low + 20) if low + 20 <= 100 else (high - 20, high)
-    return float(low), float(high)
-
-
-def _draw_forest_panel(axes: Axes, panel: ForestPanel, n_labels: int) -> None:
-    """One endpoint's column: all intervals in one call and all squares in another (small SVG)."""
-    points = [(y, r.estimate) for y, r in enumerate(panel.rows) if r.estimate is not None]
-    intervals = [
-        (y, r.lower, r.upper)
-        for y, r in enumerate(panel.rows)
-        if r.estimate is not None and r.lower is not None and r.upper is not None
-    ]
-    axes.hlines(
-        [y for y, _, _ in intervals], [low for _, low, _ in intervals],
-        [high for _, _, high in intervals], color=PALETTE[0], lw=1.2,
-    )  # fmt: skip
-    axes.plot(
-        [x for _, x in points], [y for y, _ in points], ls="", marker="s", ms=4, color=PALETTE[0]
-    )
-    for y, row in enumerate(panel.rows):
-        if row.estimate is None:
-            _note(axes, y, row.note)
-    _draw_pooled_diamond(axes, panel.pooled, n_labels - 1)
-    low, high = _forest_limits([*panel.rows, panel.pooled])
-    axes.set_xlim(low, high)
-    axes.set_ylim(n_labels - 0.3, -0.8)
-    axes.set_xlabel("%")
-    axes.set_title(panel.title, fontsize=9)
-    axes.grid(axis="x", alpha=0.25)
-
-
-def forest_svg(panels: list[ForestPanel], *, salt: str) -> str:
-    """Per-center proportions with Wilson 95 % CIs, one panel per endpoint, pooled diamond last."""
-    from matplotlib.figure import Figure
-
-    with _svg_style(salt):
-        labels = [row.label for row in panels[0].rows] + ["", "Pooled (random effects)"]
-        figure = Figure(figsize=(10, 1.4 + 0.24 * len(labels)))
-        axes_row = np.atleast_1d(figure.subplots(1, len(panels)))
-        for axes, panel in zip(axes_row, panels, strict=True):
-            _draw_forest_panel(axes, panel, len(labels))
-            axes.set_yticks([])
-        axes_row[0].set_yticks(range(len(labels)), labels, fontsize=8)
-        axes_row[0].tick_params(axis="y", left=False)
+        _draw_at_risk(figure.add_subplot(grid[1], sharex=axes), curves, months, salt)
         return figure_svg(figure)

@@ -35,7 +35,7 @@ class QualityRow:
     data_note: str
 
 
-def _rows(entry: dict[str, Any], key: str) -> int | None:
+def center_total(entry: dict[str, Any], key: str) -> int | None:
     """A center's total of `key`: the entry's own total, else the sum over its files."""
     if entry.get(key) is not None:
         return int(entry[key])
@@ -73,7 +73,7 @@ def quality_rows(manifest: dict[str, Any], suppress_below: int) -> list[QualityR
     for center_id, entry in sorted((manifest.get("centers") or {}).items()):
         error = entry.get("error") or {}
         counts = [
-            count_text(_rows(entry, key), suppress_below)
+            count_text(center_total(entry, key), suppress_below)
             for key in ("rows_read", "rows_harmonized", "rows_quarantined")
         ]
         rows.append(

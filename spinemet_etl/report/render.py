@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from schemas.codes import SCHEMA_VERSION
 from schemas.endpoints import POOLED_SCOPE
+from spinemet_etl.report.baseline import BASELINE_COLUMNS, BaselineTable, baseline_table
 from spinemet_etl.report.figures import (
     MAX_FOREST_CENTERS,
     MAX_KM_CENTERS,
@@ -17,19 +18,33 @@ from spinemet_etl.report.figures import (
     km_by_center,
     km_by_procedure,
     largest_centers,
+    os_event_counts,
 )
-from spinemet_etl.report.format import DISPLAYS
+from spinemet_etl.report.flow import CenterFlow, center_flows, flow_rows
+from spinemet_etl.report.format import DISPLAYS, FEW_EVENTS, FEW_EVENTS_MARK
+from spinemet_etl.report.procedures import (
+    FRANKEL_GRADES,
+    MAX_PROCEDURE_CENTERS,
+    UNKNOWN,
+    frankel_transitions,
+    largest_scopes,
+    procedure_tables,
+)
 from spinemet_etl.report.quality import quality_rows, reason_legend, stale_centers
 from spinemet_etl.report.tables import (
+    PROCEDURE_LABELS,
     TOMITA_LABELS,
     Row,
     endpoint_sections,
+    ph_note,
     pooled_rows,
     tomita_crosstab,
 )
 from spinemet_etl.settings import Settings
 
 TEMPLATE = "report.html.j2"
+FLOW_COLUMNS = ("surgery_date", "last_contact_date")
+FRANKEL_COLUMNS = ("frankel_preop", "frankel_postop")
 
 
 @dataclass(frozen=True)
@@ -86,13 +101,35 @@ class PageParts:
     km_centers: str
     km_procedure: str
     forest: str
-    crosstab: list[Row]
+    crosstab: list[Row] | None
+    """None when the page is drawn from summaries (they hold no per-patient scores)."""
+    os_events: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Deaths by stratum, then scope (`figures.os_event_counts`)."""
+    baseline: BaselineTable | None = None
+    """Table 1; None when the page is drawn from summaries (no patient rows)."""
+    flows: list[CenterFlow] | None = None
+    """The patient flow per center; None when drawn from summaries."""
+    frankel: dict[str, list[Row]] | None = None
+    """Frankel transitions (pre × post) per procedure; None when drawn from summaries."""
 
 
-def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: int) -> PageParts:
-    """The figures and the crosstab of `patients` (canonical rows with `center_id`)."""
+def page_parts(
+    patients: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    suppress_below: int,
+    quarantine: pd.DataFrame | None = None,
+    stated_cutoffs: dict[str, str] | None = None,
+) -> PageParts:
+    """The figures, crosstab, Table 1 and patient flow of `patients` (canonical rows with
+    `center_id`); the flow's exclusions come from `quarantine` (rows with `center_id`).
+    Table 1 and the flow need their columns (`BASELINE_COLUMNS`, surgery and last contact
+    dates): without them they are left out. `stated_cutoffs` are the partitions' data
+    cut-offs (center → ISO date)."""
     if patients.empty:
-        return PageParts(km_centers="", km_procedure="", forest="", crosstab=[])
+        return PageParts(
+            km_centers="", km_procedure="", forest="", crosstab=[],
+            baseline=BaselineTable([], []), flows=[], frankel={},
+        )  # fmt: skip
     k = suppress_below
     km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
     forest_centers = largest_centers(patients, MAX_FOREST_CENTERS, 0)
@@ -101,7 +138,19 @@ def page_parts(patients: pd.DataFrame, endpoints: pd.DataFrame, suppress_below: 
         km_procedure=km_by_procedure(patients, k),
         forest=forest_plot(endpoints, forest_centers, k),
         crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
+        os_events=os_event_counts(patients),
+        baseline=baseline_table(patients, k) if _has(patients, BASELINE_COLUMNS) else None,
+        flows=(
+            center_flows(patients, quarantine, stated_cutoffs)
+            if _has(patients, FLOW_COLUMNS)
+            else None
+        ),
+        frankel=frankel_transitions(patients, k) if _has(patients, FRANKEL_COLUMNS) else None,
     )
+
+
+def _has(patients: pd.DataFrame, columns: tuple[str, ...]) -> bool:
+    return set(columns) <= set(patients.columns)
 
 
 def _tomita_classes(patients: pd.DataFrame) -> pd.Series:
@@ -127,11 +176,23 @@ def _header(
     }
 
 
-def _tables(endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int) -> dict[str, Any]:
+def _tables(
+    endpoints: pd.DataFrame, columns: list[ScopeColumn], k: int, parts: PageParts
+) -> dict[str, Any]:
     order = _endpoint_order()
+    events = parts.os_events.get("all")
+    kept = largest_scopes(endpoints, [c.scope for c in columns], MAX_PROCEDURE_CENTERS)
     return {
-        "sections": endpoint_sections(endpoints, [c.scope for c in columns], order, k),
+        "procedure_columns": [c for c in columns if c.scope in kept],
+        "max_procedure_centers": MAX_PROCEDURE_CENTERS,
+        "procedure_tables": procedure_tables(endpoints, kept, order, k, parts.os_events),
+        "sections": endpoint_sections(
+            endpoints, [c.scope for c in columns], order, k, os_events=events
+        ),
+        "few_events": FEW_EVENTS,
+        "few_events_mark": FEW_EVENTS_MARK,
         "pooled": pooled_rows(endpoints, order),
+        **ph_note(endpoints),
         "tomita_labels": list(TOMITA_LABELS.values()),
     }
 
@@ -141,8 +202,14 @@ def _quality(manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
     return {"quality": quality, "reason_legend": reason_legend(quality or [])}
 
 
-def _parts(parts: PageParts) -> dict[str, Any]:
+def _parts(parts: PageParts, manifest: dict[str, Any] | None, k: int) -> dict[str, Any]:
+    flows = None if parts.flows is None else flow_rows(parts.flows, manifest, k)
     return {
+        "baseline": parts.baseline,
+        "frankel": parts.frankel,
+        "frankel_labels": [*FRANKEL_GRADES, UNKNOWN],
+        "procedure_labels": PROCEDURE_LABELS,
+        "flows": flows,
         "km_centers": parts.km_centers,
         "km_procedure": parts.km_procedure,
         "forest": parts.forest,
@@ -158,12 +225,14 @@ def render_report(
     suppress_below: int = 0,
     generated_for_run: str | None = None,
     parts: PageParts | None = None,
+    quarantine: pd.DataFrame | None = None,
 ) -> str:
     """The outcome report as one self-contained HTML page (inline CSS and SVG, no fetches).
 
     `patients` are canonical rows with `center_id`; `endpoints` the tidy endpoint table.
     `parts` (figures and crosstab already drawn from the same patients, endpoints and
     `suppress_below`, see `page_parts`) replaces `patients`, which may then be None.
+    `quarantine` (quarantine rows with `center_id`) gives the patient flow's exclusions.
     `manifest` (the run manifest) adds the data-quality summary and marks centers whose
     data come from an earlier run. `suppress_below` = K > 0 shows per-center
     counts 1..K−1 as `<K` (docs/report.md). No patient-level row reaches the page.
@@ -171,15 +240,15 @@ def render_report(
     if parts is None:
         if patients is None:
             raise ValueError("render_report needs the patients or their page parts")
-        parts = page_parts(patients, endpoints, suppress_below)
+        parts = page_parts(patients, endpoints, suppress_below, quarantine)
     columns = _columns(endpoints, stale_centers(manifest))
     return str(
         _environment()
         .get_template(TEMPLATE)
         .render(
             **_header(manifest, generated_for_run, suppress_below, columns),
-            **_tables(endpoints, columns, suppress_below),
+            **_tables(endpoints, columns, suppress_below, parts),
             **_quality(manifest, suppress_below),
-            **_parts(parts),
+            **_parts(parts, manifest, suppress_below),
         )
     )

@@ -11,15 +11,21 @@ import pandas as pd
 from schemas.endpoints import POOLED_SCOPE
 from schemas.patients import PROCEDURES
 from spinemet_etl.report.format import (
+    FEW_EVENTS,
+    FEW_EVENTS_MARK,
     NULL,
     POOLED,
+    REPLACED_IN_REPORT,
+    as_float,
     count_text,
     display_of,
     format_cell,
     format_p,
+    label_of,
 )
 
 ALL_STRATUM = "all"
+MEDIAN_FLAGGED = "os_median_months"
 PROCEDURE_LABELS = {"palliative": "Palliative", "curettage": "Curettage", "en_bloc": "En bloc"}
 TOMITA_LABELS = {
     "wide_or_marginal_excision": "Wide or marginal excision (2–3)",
@@ -71,9 +77,9 @@ def protects(scope: str, n_centers: int, suppress_below: int) -> bool:
 EndpointRows = dict[tuple[str, str], dict[str, Any]]
 
 
-def endpoint_rows(endpoints: pd.DataFrame) -> EndpointRows:
-    """The stratum-`all` rows of the endpoint table by (endpoint, scope), as plain dicts."""
-    subset = endpoints[endpoints["stratum"] == ALL_STRATUM]
+def endpoint_rows(endpoints: pd.DataFrame, stratum: str = ALL_STRATUM) -> EndpointRows:
+    """The rows of one stratum of the endpoint table by (endpoint, scope), as plain dicts."""
+    subset = endpoints[endpoints["stratum"] == stratum]
     return {
         (str(record["endpoint"]), str(record["center_id"])): {str(k): v for k, v in record.items()}
         for record in subset.to_dict("records")
@@ -82,28 +88,83 @@ def endpoint_rows(endpoints: pd.DataFrame) -> EndpointRows:
 
 def _ordered_codes(endpoints: pd.DataFrame, order: list[str]) -> list[str]:
     present = list(dict.fromkeys(endpoints["endpoint"]))
-    return [c for c in order if c in present] + [c for c in present if c not in order]
+    shown = [c for c in order if c in present] + [c for c in present if c not in order]
+    return [c for c in shown if not set(REPLACED_IN_REPORT.get(c, ())) & set(present)]
+
+
+def _few_events(row: dict[str, Any] | None, events: float | None) -> bool:
+    """Whether a median is shown and fewer than `FEW_EVENTS` deaths determine it."""
+    return (
+        row is not None
+        and as_float(row.get("estimate")) is not None
+        and events is not None
+        and events < FEW_EVENTS
+    )
+
+
+def _cell(table: EndpointRows, code: str, scope: str, k: int, events: dict[str, int]) -> str:
+    """One formatted cell; a median of fewer than 10 deaths gets the `‡` mark."""
+    row = table.get((code, scope))
+    if row is None:
+        return NULL
+    text = format_cell(row, suppress_below=k)
+    if code != MEDIAN_FLAGGED or text.startswith(("<", f"{NULL} (n <")):
+        return text
+    counted = table.get(("os_events_n", scope), {}).get("estimate")
+    deaths = as_float(counted) if counted is not None else as_float(events.get(scope))
+    return f"{text} {FEW_EVENTS_MARK}" if _few_events(row, deaths) else text
+
+
+def _method(table: EndpointRows, code: str, scopes: list[str]) -> str:
+    """The method text of an endpoint: the pooled row's, else the first center's."""
+    rows = [table.get((code, scope)) for scope in [POOLED_SCOPE, *scopes]]
+    return next((str(row["method"]) for row in rows if row is not None), "")
 
 
 def endpoint_sections(
-    endpoints: pd.DataFrame, scopes: list[str], order: list[str], suppress_below: int
+    endpoints: pd.DataFrame,
+    scopes: list[str],
+    order: list[str],
+    suppress_below: int,
+    *,
+    stratum: str = ALL_STRATUM,
+    os_events: dict[str, int] | None = None,
 ) -> list[Section]:
-    """The paper's table: endpoints as rows, the scopes (centers, then ALL) as columns."""
-    table = endpoint_rows(endpoints)
+    """The paper's table of one stratum: endpoints as rows, the scopes (centers, ALL) as columns.
+
+    `os_events` (deaths per scope) flags medians when the table has no `os_events_n`.
+    """
+    table = endpoint_rows(endpoints, stratum)
     n_centers = sum(scope != POOLED_SCOPE for scope in scopes)
     sections: dict[str, list[Row]] = {}
-    for code in _ordered_codes(endpoints[endpoints["stratum"] == ALL_STRATUM], order):
+    for code in _ordered_codes(endpoints[endpoints["stratum"] == stratum], order):
         display = display_of(code)
         if display.section == POOLED:
             continue
-        cells = []
-        for scope in scopes:
-            row = table.get((code, scope))
-            k = suppress_below if protects(scope, n_centers, suppress_below) else 0
-            cells.append(NULL if row is None else format_cell(row, suppress_below=k))
-        method = str(table.get((code, POOLED_SCOPE), {}).get("method", ""))
-        sections.setdefault(display.section, []).append(Row(display.label, cells, method))
+        cells = [
+            _cell(
+                table, code, scope,
+                suppress_below if protects(scope, n_centers, suppress_below) else 0,
+                os_events or {},
+            )
+            for scope in scopes
+        ]  # fmt: skip
+        method = _method(table, code, scopes)
+        sections.setdefault(display.section, []).append(Row(label_of(code, method), cells, method))
     return [Section(title, rows) for title, rows in sections.items()]
+
+
+PH_TEST = "os_cox_ph_global_p"
+HAZARD_RATIOS = ("os_cox_hr_curettage", "os_cox_hr_en_bloc")
+
+
+def _result(code: str, row: dict[str, Any], table: EndpointRows) -> str:
+    """A pooled result; a hazard ratio carries the proportional-hazards p-value beside it."""
+    text = format_cell(row)
+    ph = table.get((PH_TEST, POOLED_SCOPE))
+    if code in HAZARD_RATIOS and ph is not None and as_float(row.get("estimate")) is not None:
+        text += f"; proportional hazards (global test) p = {format_p(ph['p_value'])}"
+    return text
 
 
 def pooled_rows(endpoints: pd.DataFrame, order: list[str]) -> list[PooledRow]:
@@ -117,13 +178,24 @@ def pooled_rows(endpoints: pd.DataFrame, order: list[str]) -> list[PooledRow]:
             continue
         rows.append(
             PooledRow(
-                label=display_of(code).label,
-                result=format_cell(row),
+                label=label_of(code, str(row["method"])),
+                result=_result(code, row, table),
                 p_value=format_p(row["p_value"]),
                 method=str(row["method"]),
             )
         )
     return rows
+
+
+def ph_note(endpoints: pd.DataFrame) -> dict[str, Any]:
+    """Whether hazard ratios are shown, and the proportional-hazards p-value (None: none)."""
+    table = endpoint_rows(endpoints)
+    ph = table.get((PH_TEST, POOLED_SCOPE))
+    return {
+        "hazard_ratios": any((code, POOLED_SCOPE) in table for code in HAZARD_RATIOS),
+        "ph_p": None if ph is None else as_float(ph["p_value"]),
+        "ph_p_text": "" if ph is None else format_p(ph["p_value"]),
+    }
 
 
 def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:

@@ -11,9 +11,20 @@ import pytest
 
 from spinemet_etl.bench.baseline import convert_csv_exports
 from spinemet_etl.bench.cli import format_table, main
-from spinemet_etl.bench.consortium import _split_by_size, template_of, write_mapping_sets
+from spinemet_etl.bench.consortium import (
+    _split_by_size,
+    template_of,
+    workbook_rows,
+    write_mapping_sets,
+)
 from spinemet_etl.bench.measure import Timing
-from spinemet_etl.bench.run import BenchConfig, measure_preview, repo_root, results_record
+from spinemet_etl.bench.run import (
+    BenchConfig,
+    child_env,
+    measure_preview,
+    repo_root,
+    results_record,
+)
 from spinemet_etl.bench.server import free_port, prefect_server
 from spinemet_etl.errors import SpinemetError
 from spinemet_etl.synth.consortium import CenterPlan
@@ -22,9 +33,10 @@ RESULT_KEYS = {
     "date", "package_version", "machine", "patients", "centers", "prefect_server", "rows",
     "baseline_s", "ingest_s", "ingest_excel_s", "ingest_spss_s", "empty_flow_s",
     "noop_s", "report_s", "preview_s", "summarize_s", "pool_s", "peak_rss_mb", "ingest_ratio",
-    "noop_ratio",
+    "noop_ratio", "excel_engine", "excel_row_us", "csv_row_us", "excel_row_ratio",
 }  # fmt: skip
 MACHINE_KEYS = {"cores", "memory_gib", "cpu_model", "python", "os"}
+COSTS = {"excel": 2e-5, "csv": 1e-5}
 
 
 @pytest.mark.parametrize(
@@ -120,7 +132,7 @@ def test_results_record_ratios() -> None:
     record = results_record(
         baseline=_timing(2.0), ingest=_timing(7.0), excel=_timing(1.0), spss=_timing(1.0),
         empty=_timing(4.0), noop=_timing(5.0), report=_timing(3.0), preview=_timing(1.5),
-        rows=10, config=config, summarize=_timing(1.0), pool=_timing(0.5),
+        rows=10, row_costs=COSTS, config=config, summarize=_timing(1.0), pool=_timing(0.5),
     )  # fmt: skip
     assert set(record) == RESULT_KEYS
     assert record["ingest_ratio"] == 3.5
@@ -129,12 +141,56 @@ def test_results_record_ratios() -> None:
     assert record["preview_s"] == 1.5
 
 
+def test_excel_row_ratio_is_the_excel_cost_a_row_over_the_csv_cost() -> None:
+    config = BenchConfig(patients=100, centers=6, seed=1, work=Path("unused"))
+    record = results_record(
+        baseline=_timing(2.0), ingest=_timing(10.0), excel=_timing(7.0), spss=_timing(1.0),
+        empty=_timing(1.0), noop=_timing(5.0), report=_timing(3.0), preview=_timing(1.0),
+        summarize=_timing(1.0), pool=_timing(1.0), rows=60, config=config,
+        row_costs={"excel": 30e-6, "csv": 12e-6},
+    )  # fmt: skip
+    assert (record["excel_row_us"], record["csv_row_us"]) == (30.0, 12.0)
+    assert record["excel_row_ratio"] == 2.5
+    assert record["excel_engine"] == "calamine"
+
+
+def test_excel_engine_flag_reaches_every_step(tmp_path: Path) -> None:
+    from spinemet_etl.readers.calamine import ENGINE_VARIABLE
+
+    assert child_env(tmp_path)[ENGINE_VARIABLE] == "calamine"
+    assert child_env(tmp_path, "openpyxl")[ENGINE_VARIABLE] == "openpyxl"
+
+
+def test_workbook_rows_counts_every_sheets_records(tmp_path: Path) -> None:
+    """Counted by openpyxl and xlrd here: non-blank rows of every sheet but the header."""
+    import xlrd
+    from openpyxl import load_workbook
+
+    from spinemet_etl.synth import write_consortium
+
+    write_consortium(tmp_path, n_patients=600, seed=3)
+    [xlsx] = sorted(tmp_path.glob("bologna/*.xlsx"))
+    expected = 0
+    for sheet in load_workbook(xlsx, read_only=True).worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        expected += sum(1 for row in rows if any(c not in (None, "") for c in row)) - 1
+    assert expected > 100
+    assert workbook_rows(xlsx) == expected
+    [xls] = sorted(tmp_path.glob("lyon/*.xls"))
+    expected = 0
+    for sheet in xlrd.open_workbook(xls).sheets():
+        rows = [sheet.row_values(i) for i in range(sheet.nrows)]
+        expected += sum(1 for row in rows if any(c != "" for c in row)) - 1
+    assert expected > 50
+    assert workbook_rows(xls) == expected
+
+
 def test_format_table_has_a_line_per_key() -> None:
     config = BenchConfig(patients=1000, centers=6, seed=1, work=Path("unused"))
     record = results_record(
         baseline=_timing(1.0), ingest=_timing(2.0), excel=_timing(1.0), spss=_timing(1.0),
         empty=_timing(1.0), noop=_timing(1.0), report=_timing(1.0), preview=_timing(1.0),
-        rows=10, config=config, summarize=_timing(1.0), pool=_timing(1.0),
+        rows=10, row_costs=COSTS, config=config, summarize=_timing(1.0), pool=_timing(1.0),
     )  # fmt: skip
     table = format_table([record]).splitlines()
     assert "1,000 patients" in table[0]
@@ -164,7 +220,7 @@ def test_bench_end_to_end(tmp_path: Path) -> None:
     assert results["rows"] >= 600
     assert results["ingest_ratio"] == pytest.approx(results["ingest_s"] / results["baseline_s"])
     assert results["noop_ratio"] == pytest.approx(results["noop_s"] / results["empty_flow_s"])
-    texts = {"date", "package_version", "machine", "prefect_server"}
+    texts = {"date", "package_version", "machine", "prefect_server", "excel_engine"}
     assert all(results[key] > 0 for key in RESULT_KEYS - texts)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from spinemet_etl.dataset import read_partition
+from spinemet_etl.lifeline import start_tied, untie
 
 REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -52,6 +53,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+    untie(process)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     }  # fmt: skip
     port = url.rsplit(":", 1)[1].split("/")[0]
     log = (home / "server.log").open("wb")
-    server = subprocess.Popen(
+    server = start_tied(  # ends with pytest, even killed
         [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", port],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -109,7 +111,7 @@ def test_nightly_deployment_runs_on_a_worker(
     prefect_cli(env, "work-pool", "create", POOL, "--type", "process")
     prefect_cli(env, "--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
     worker_log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
+    worker = start_tied(
         [PREFECT, "worker", "start", "--pool", POOL, "--type", "process"],
         env=env, cwd=REPO, stdout=worker_log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -24,7 +24,7 @@ from spinemet_etl.federated.report import local_centers, pool_report
 from spinemet_etl.federated.summarize import summarize
 from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.settings import load_settings
-from tests.endpoints.test_agreement_with_r import _write_canonical
+from tests.endpoints.r_reference import require_rscript, write_canonical
 from tests.federated.conftest import assert_same_endpoints, pooled_c_rows, stratified_c_rows
 from tests.reliability.helpers import CENTERS
 from tests.reliability.privacy_scan import date_forms, file_texts, leaks, write_marked_consortium
@@ -63,6 +63,11 @@ def test_pool_equals_the_central_report(consortium: dict[str, Any], tmp_path: Pa
     assert_same_endpoints(central, pooled)
     html = (tmp_path / "coordinator" / "reports" / "report.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 3  # KM by center, KM by procedure, forest plot
+    for section in ("flow", "baseline", "tomita"):  # these need patient rows
+        part = html[html.index(f'<section id="{section}">') :].split("</section>")[0]
+        assert "Not available from summaries" in part
+    assert "Not available from summaries: the transition table" in html
+    assert 'id="procedure-en_bloc"' in html  # the strata's endpoints come from summaries
     assert (tmp_path / "coordinator" / "reports" / "summaries.json").is_file()
 
 
@@ -168,9 +173,10 @@ def test_every_summary_key_is_documented() -> None:
 def test_the_demos_pooled_c_is_rs_center_stratified_c(
     consortium: dict[str, Any], tmp_path: Path
 ) -> None:
+    require_rscript()
     patients = read_patients(consortium["root"] / "data")
     patients["center_id"] = patients["center_id"].astype(str)
-    _write_canonical(patients, tmp_path / "patients.csv")
+    write_canonical(patients, tmp_path / "patients.csv")
     script = Path(__file__).resolve().parents[1] / "r" / "stratified_concordance.R"
     subprocess.run(
         ["Rscript", str(script), str(tmp_path / "patients.csv"), str(tmp_path / "r.csv")],

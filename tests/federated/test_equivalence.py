@@ -9,7 +9,6 @@ strata(center_id))`.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,14 @@ import pytest
 
 from spinemet_etl.endpoints import compute_endpoints
 from tests.endpoints.conftest import build_patients
-from tests.endpoints.test_agreement_with_r import _lung, _odd_cohorts, _veteran, _write_canonical
+from tests.endpoints.r_reference import (
+    REFERENCE,
+    cohort_patients,
+    read_datasets,
+    require_rscript,
+    rscript,
+    write_canonical,
+)
 from tests.federated.conftest import (
     STRATIFIED_C,
     assert_same_endpoints,
@@ -26,12 +32,6 @@ from tests.federated.conftest import (
     pooled_from_folders,
     stratified_c_rows,
 )
-
-R_DIR = Path(__file__).resolve().parents[1] / "r"
-
-
-def _rscript(script: str, *args: Path) -> None:
-    subprocess.run(["Rscript", str(R_DIR / script), *map(str, args)], check=True, timeout=120)
 
 
 def _fifty_centers(seed: int = 50) -> pd.DataFrame:
@@ -57,24 +57,15 @@ def _fifty_centers(seed: int = 50) -> pd.DataFrame:
     })  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def r_datasets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    folder = tmp_path_factory.mktemp("r_datasets")
-    _rscript("export_datasets.R", folder)
-    return {name: pd.read_csv(folder / f"{name}.csv") for name in ("lung", "veteran")}
-
-
 COHORTS = ["lung", "veteran_and_odd", "fifty_centers"]
 
 
 @pytest.fixture(scope="module", params=COHORTS)
-def cohort(request: pytest.FixtureRequest, r_datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    if request.param == "lung":
-        return build_patients(_lung(r_datasets["lung"]))
-    if request.param == "veteran_and_odd":
-        short = pd.concat([_veteran(r_datasets["veteran"]), _odd_cohorts()], ignore_index=True)
-        return build_patients(short)
-    return build_patients(_fifty_centers())
+def cohort(request: pytest.FixtureRequest) -> pd.DataFrame:
+    """R's lung and veteran cohorts as committed in tests/r/reference/, or fifty centers."""
+    if request.param == "fifty_centers":
+        return build_patients(_fifty_centers())
+    return cohort_patients(request.param, read_datasets(REFERENCE))
 
 
 @pytest.mark.integration
@@ -89,9 +80,10 @@ def test_pooled_summaries_equal_the_central_table(cohort: pd.DataFrame, tmp_path
 @pytest.mark.integration
 @pytest.mark.slow
 def test_pooled_c_is_rs_center_stratified_c(cohort: pd.DataFrame, tmp_path: Path) -> None:
+    require_rscript()
     pooled = pooled_from_folders(cohort, tmp_path / "outbox")
-    _write_canonical(cohort, tmp_path / "patients.csv")
-    _rscript("stratified_concordance.R", tmp_path / "patients.csv", tmp_path / "r.csv")
+    write_canonical(cohort, tmp_path / "patients.csv")
+    rscript("stratified_concordance.R", tmp_path / "patients.csv", tmp_path / "r.csv")
     r_rows = pd.read_csv(tmp_path / "r.csv")
     ours = pooled[stratified_c_rows(pooled)].merge(
         r_rows, on=["stratum", "endpoint"], suffixes=("", "_r")

@@ -85,9 +85,9 @@ def test_fuzz_every_row_is_harmonized_or_quarantined_exactly_once(
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         mapping = write_mapping(root / "centers", MAPPING)
-        (root / "landing").mkdir()
-        (root / "landing" / "export.csv").write_text(_export(spec), encoding="utf-8")
-        result = run(mapping, root / "landing")
+        (root / "demo").mkdir()
+        (root / "demo" / "export.csv").write_text(_export(spec), encoding="utf-8")
+        result = run(mapping, root / "demo")
     assert accounting_holds(result)
     published = set(result.patients["source_row"])
     quarantined = set(result.quarantine["source_row"])

@@ -15,10 +15,10 @@ from spinemet_etl.harmonize.convert import (
     compile_rule,
     convert_series,
     convert_value,
-    text_key,
 )
 from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import TARGETS
+from spinemet_etl.text import source_text
 
 
 def _rule(column: str, kind: str | None = None, **spec: Any) -> ValueRule:
@@ -119,7 +119,7 @@ def test_a_series_converts_each_distinct_value_once_and_keeps_dtypes() -> None:
     ids=["whole-float", "fraction", "bool", "datetime", "blanks", "numpy-int"],
 )  # fmt: skip
 def test_text_keys(value: Any, key: str) -> None:
-    assert text_key(value) == key
+    assert source_text(value) == key
 
 
 def test_a_date_pandas_cannot_hold_fails_alone() -> None:

@@ -10,12 +10,12 @@ import pytest
 from schemas.patients import PatientsModel
 from schemas.quarantine import QuarantineModel
 from spinemet_etl.harmonize import process_center
-from spinemet_etl.harmonize.convert import text_key
 from spinemet_etl.mapping.loader import load_mapping
 from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.readers.registry import reader_for
 from spinemet_etl.results import CenterResult
 from spinemet_etl.synth import write_consortium
+from spinemet_etl.text import source_text
 from tests.harmonize.harmonize_helpers import KEY, accounting_holds, run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def _identifiers(center: str, landing: Path) -> set[str]:
             for raw in reader.read(path, path.name, table.read):
                 for column in columns:
                     if column in raw.frame:
-                        found |= {text_key(v) for v in raw.frame[column].dropna()}
+                        found |= {source_text(v) for v in raw.frame[column].dropna()}
     return {value for value in found if len(value) >= 4}
 
 

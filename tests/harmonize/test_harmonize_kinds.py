@@ -63,9 +63,9 @@ EURO_CSV = (
 
 def test_european_csv(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", EURO_CSV_MAPPING)
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "export.csv").write_bytes(EURO_CSV.encode("cp1252"))
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "export.csv").write_bytes(EURO_CSV.encode("cp1252"))
+    result = run(mapping, tmp_path / "demo")
     row = row_of(result, "0101")
     assert (row["sex"], row["age_at_surgery_years"], row["primary_tumor"]) == ("male", 61.5, "lung")
     assert (row["vertebral_mets_n"], row["vas_pain_preop"]) == (2, 7.5)
@@ -108,9 +108,9 @@ TSV = (
 
 def test_plain_tsv_with_death_date_only_and_weeks_of_follow_up(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", TSV_MAPPING)
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "export.tsv").write_text(TSV, encoding="utf-8")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "export.tsv").write_text(TSV, encoding="utf-8")
+    result = run(mapping, tmp_path / "demo")
     alive, dead = row_of(result, "A1"), row_of(result, "A2")
     assert (alive["sex"], alive["primary_tumor"], alive["vital_status"]) == (
         "male",
@@ -187,9 +187,9 @@ def test_xlsx_workbook_with_sheets_title_rows_and_visits(tmp_path: Path) -> None
     (vocabularies / "tumori.csv").write_text(
         "term,value\npolmone,lung\nmammella,breast\n", encoding="utf-8"
     )
-    (tmp_path / "landing").mkdir()
-    _write_workbook(tmp_path / "landing" / "registro.xlsx")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    _write_workbook(tmp_path / "demo" / "registro.xlsx")
+    result = run(mapping, tmp_path / "demo")
     row = row_of(result, "BO1")
     assert row["age_at_surgery_years"] == _age(date(2005, 3, 10), date(1950, 6, 15))
     assert (row["sex"], row["primary_tumor"], row["procedure"]) == ("male", "lung", "palliative")
@@ -255,9 +255,9 @@ def _write_xls(path: Path) -> None:
 
 def test_legacy_xls_with_days_since_surgery_and_a_numeric_missing_code(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", XLS_MAPPING)
-    (tmp_path / "landing").mkdir()
-    _write_xls(tmp_path / "landing" / "registre.xls")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    _write_xls(tmp_path / "demo" / "registre.xls")
+    result = run(mapping, tmp_path / "demo")
     row = row_of(result, "0000000001")
     assert row["age_at_surgery_years"] == _age(date(2001, 4, 4), date(1940, 2, 2))
     assert row["last_contact_date"] == DAY("2001-04-04") + timedelta(days=400)
@@ -318,9 +318,9 @@ def _write_sav(path: Path) -> None:
 
 def test_spss_value_labels_user_missing_asia_and_months(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", SAV_MAPPING)
-    (tmp_path / "landing").mkdir()
-    _write_sav(tmp_path / "landing" / "wervel.sav")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    _write_sav(tmp_path / "demo" / "wervel.sav")
+    result = run(mapping, tmp_path / "demo")
     row = row_of(result, "RD1")
     assert (row["primary_tumor"], row["frankel_preop"], row["procedure"]) == (
         "lung", "C", "palliative"
@@ -405,10 +405,10 @@ record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,sexo
 
 def test_redcap_events_repeating_instrument_checkbox_and_choice_labels(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", REDCAP_MAPPING)
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "data.csv").write_text(REDCAP_DATA, encoding="utf-8")
-    (tmp_path / "landing" / "dictionary.csv").write_text(REDCAP_DICTIONARY, encoding="utf-8")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "data.csv").write_text(REDCAP_DATA, encoding="utf-8")
+    (tmp_path / "demo" / "dictionary.csv").write_text(REDCAP_DICTIONARY, encoding="utf-8")
+    result = run(mapping, tmp_path / "demo")
     row = row_of(result, "1")
     assert (row["sex"], row["age_at_surgery_years"], row["primary_tumor"]) == ("male", 62.5, "lung")
     assert (row["surgery_date"], row["procedure"]) == (DAY("2020-02-01"), "en_bloc")

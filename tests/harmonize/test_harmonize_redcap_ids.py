@@ -109,8 +109,8 @@ def test_two_exports_with_renumbered_records_give_the_same_patients(tmp_path: Pa
         row for number, (mrn, patient) in zip((12, 7, 30), reversed(PATIENTS.items()), strict=True)
         for row in _record_rows(str(number), mrn, patient)
     ]  # fmt: skip
-    _export(tmp_path / "a", "DATA_2026-11-01.csv", first)
-    _export(tmp_path / "b", "DATA_2026-12-01.csv", renumbered)
+    _export(tmp_path / "a" / "demo", "DATA_2026-11-01.csv", first)
+    _export(tmp_path / "b" / "demo", "DATA_2026-12-01.csv", renumbered)
     one = process_center(mapping, tmp_path / "a", run_id="run-1", key=KEY)
     two = process_center(mapping, tmp_path / "b", run_id="run-2", key=KEY)
     assert one.quarantine.empty and two.quarantine.empty
@@ -128,7 +128,7 @@ def test_records_with_two_ids_or_none_and_a_patient_entered_twice(tmp_path: Path
     rows += _record_rows("2", "H-0002", patient, surgery_mrn="H-0999")  # rows 5-7: two ids
     rows += _record_rows("3", None, PATIENTS["H-0003"])  # rows 8-10: no id
     rows += _record_rows("4", "H-0001", PATIENTS["H-0001"])  # rows 11-14: H-0001 again
-    _export(tmp_path / "landing", "DATA_2026-11-01.csv", rows)
+    _export(tmp_path / "landing" / "demo", "DATA_2026-11-01.csv", rows)
     result = process_center(mapping, tmp_path / "landing", run_id="run-1", key=KEY)
     assert result.patients.empty
     found = reasons(result)

@@ -47,7 +47,7 @@ VISITS_CSV = "id,months,died\nP1,1,0\nP1,2,0\nP1,6.5,1\nP2,12,0\nP3,3,0\n"
 
 def test_visit_dates_given_as_months_since_surgery(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", VISIT_MONTHS_MAPPING)
-    landing = tmp_path / "landing"
+    landing = tmp_path / "demo"
     landing.mkdir()
     (landing / "patients.csv").write_text(PATIENTS_CSV, encoding="utf-8")
     (landing / "visits.csv").write_text(VISITS_CSV, encoding="utf-8")
@@ -107,9 +107,9 @@ def test_sav_death_flag_with_months_of_follow_up(tmp_path: Path, stated: bool) -
     statement = ", follow_up_ends_at_death: true" if stated else ""
     text = DEATH_FLAG_SAV_MAPPING.replace("STATEMENT", statement)
     mapping = write_mapping(tmp_path / "centers", text)
-    (tmp_path / "landing").mkdir()
-    _write_death_flag_sav(tmp_path / "landing" / "register.sav")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    _write_death_flag_sav(tmp_path / "demo" / "register.sav")
+    result = run(mapping, tmp_path / "demo")
     alive = row_of(result, "RD1")
     assert alive["vital_status"] == "alive" and pd.isna(alive["death_date"])
     if not stated:
@@ -175,9 +175,9 @@ def _write_death_flag_xls(path: Path) -> None:
 
 def test_xls_death_flag_with_months_of_follow_up(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", DEATH_FLAG_XLS_MAPPING)
-    (tmp_path / "landing").mkdir()
-    _write_death_flag_xls(tmp_path / "landing" / "registre.xls")
-    result = run(mapping, tmp_path / "landing")
+    (tmp_path / "demo").mkdir()
+    _write_death_flag_xls(tmp_path / "demo" / "registre.xls")
+    result = run(mapping, tmp_path / "demo")
     dead = row_of(result, "L2")
     # 11.2 months = floor(11.2 x 30.4375 + 0.5) = 341 days
     assert dead["death_date"] == DAY("2016-02-01") + timedelta(days=341)

@@ -257,7 +257,7 @@ tables:
 
 def test_joined_files_count_records_under_the_baseline_file(tmp_path: Path) -> None:
     mapping = write_mapping(tmp_path / "centers", JOINED)
-    landing = tmp_path / "landing"
+    landing = tmp_path / "demo"
     landing.mkdir()
     (landing / "base.csv").write_text("id,sex,age,primary\nP1,M,50,lung\nP2,F,60,breast\n")
     (landing / "surgery.csv").write_text(

@@ -48,6 +48,41 @@ def test_every_example_is_a_valid_mapping(tmp_path: Path, example: str) -> None:
     assert check_mapping_file(path)[1] == []
 
 
+FRAGMENT_BASE = {
+    "table": {"files": '"export_*.csv"', "read": '{delimiter: ";"}', "patient_id": "id"},
+    "columns": {
+        "sex": "sex", "age_at_surgery_years": "age", "primary_tumor": "primary",
+        "surgery_date": "surgery", "procedure": "procedure", "intraop_death": "{constant: false}",
+        "vital_status": "{constant: alive}", "last_contact_date": "contact",
+    },
+}  # fmt: skip
+
+
+def _with_fragment(fragment: str) -> str:
+    """A complete mapping: a small CSV table whose keys and columns the fragment overrides."""
+    keys = dict(FRAGMENT_BASE["table"])
+    columns = dict(FRAGMENT_BASE["columns"])
+    for line in fragment.splitlines():
+        key, _, value = line.split("#")[0].strip().partition(": ")
+        (columns if line.startswith("      ") else keys)[key] = value
+    lines = ["center_id: docs", "tables:", "  - name: t", "    kind: csv"]
+    lines += [f"    {key}: {value}" for key, value in keys.items()]
+    lines += ["    columns:", *(f"      {key}: {value}" for key, value in columns.items())]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fragment", _blocks("yaml fragment-example"))
+def test_every_fragment_makes_a_valid_mapping(tmp_path: Path, fragment: str) -> None:
+    path = tmp_path / "docs.yaml"
+    path.write_text(_with_fragment(fragment), encoding="utf-8")
+    assert check_mapping_file(path)[1] == []
+
+
+def test_the_fragments_cover_the_locale_keys() -> None:
+    text = "".join(_blocks("yaml fragment-example"))
+    assert {"latest_by", "century_pivot", "thousands", "values"} <= set(re.findall(r"(\w+):", text))
+
+
 def test_the_onboarding_walkthrough_runs_as_written(tmp_path: Path) -> None:
     [mapping_text] = _blocks("yaml walkthrough-mapping")
     [export_text] = _blocks("csv walkthrough-export")
@@ -189,8 +224,8 @@ def test_shape_where_on_spss_numbers_and_accented_text(tmp_path: Path) -> None:
     path = centers / "malaga.yaml"
     path.write_text(SHAPES["malaga"], encoding="utf-8")
     assert check_mapping_file(path)[1] == []
-    landing = tmp_path / "landing"
-    landing.mkdir()
+    landing = tmp_path / "landing" / "malaga"
+    landing.mkdir(parents=True)
     frame = pd.DataFrame(
         {
             "nhc": ["M1", "M2", "M3", "M4", "M5"],

@@ -100,7 +100,7 @@ def test_vocabularies_load_from_yaml_and_csv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ('palliative: ["x"]\ncurettage: ["X"]\n', "maps to both"),
+        ('palliative: ["xy"]\ncurettage: ["XY"]\n', "maps to both"),
         ("true: [yes]\n", "quote terms"),
         ("palliative: x\n", "list of source terms"),
     ],

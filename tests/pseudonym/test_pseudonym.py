@@ -108,3 +108,12 @@ def test_text_ids_are_normalized_like_one_by_one() -> None:
     assert result.index.tolist() == list(range(5, 13))
     assert result.name == "x"
     assert result.dtype == object
+
+
+def test_decomposed_and_non_breaking_ids_hash_like_their_plain_text() -> None:
+    import unicodedata
+
+    plain = pseudonymize("lyon", pd.Series(["Ré 12"], dtype=object), KEY).iloc[0]
+    odd = pd.Series([unicodedata.normalize("NFD", " Ré\u00a012 "), "Ré  12"], dtype=object)
+    assert pseudonymize("lyon", odd, KEY).tolist() == [plain, plain]
+    assert normalize_source_id("00123.0") == "00123.0"

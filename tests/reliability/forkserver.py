@@ -8,17 +8,25 @@ in Python's start-up. Requests:
 - `{"op": "read", "kind", "path", "name", "options", "timeout"}`: read one file with the
   reader of `kind` in a child; the answer has `outcome` (`ok` or the error `code`),
   `message`, `rows`, `peak_rss_mib`, `seconds`.
-- `{"op": "run", "flags", "force", "hook", "result"}`: start `run_pipeline` in a child;
-  answers `{"pid": ...}` at once. `hook` `{"step", "nth"}` SIGKILLs the child right after
-  the nth time the pipeline finishes that step (STEPS); `{"step", "nth", "ready",
-  "resume"}` instead writes the file `ready` and blocks until `resume` exists. The child
-  writes its outcome as JSON to `result`.
-- `{"op": "kill", "pid"}`: SIGKILL the child (if still running) and reap it.
+- `{"op": "run", "flags", "force", "hook", "result", "tied", "signals"}`: start
+  `run_pipeline` in a child, which leads a process group of its own (its id is the
+  child's); answers `{"pid": ...}` at once. With `tied` the child first starts what a
+  command starts beside its run: Prefect's temporary server (`flows.server.launch`) and
+  two worker processes with their fork server. With `signals` SIGTERM and SIGINT stop
+  the run gracefully, as in the command (`stop.stopping_on_signals`); the child then
+  exits 1 (and writes no `result` when stopped before it took the lock). `hook`
+  `{"step", "nth"}` SIGKILLs the child right after the nth time the pipeline finishes
+  that step (STEPS); `{"step", "nth", "ready", "resume"}` instead writes the file
+  `ready` and blocks until `resume` exists. The child writes its outcome as JSON to
+  `result`.
+- `{"op": "kill", "pid", "signal"}`: send the child SIGKILL (or `signal`) if it still
+  runs, and reap it; the answer says how it ended and `seconds` from the signal.
 - `{"op": "wait", "pid", "timeout"}`: reap the child; the answer says how it ended.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -122,28 +130,48 @@ class _CountingReader:
         return tables
 
 
+def _start_beside_the_run() -> None:
+    from flows.server import launch
+    from spinemet_etl.localserver import free_port
+    from spinemet_etl.workers import start_workers
+
+    launch(free_port())
+    start_workers(2)
+
+
 def _run_job(request: dict[str, Any]) -> int:
     from spinemet_etl.errors import SpinemetError
+    from spinemet_etl.stop import stopping_on_signals
+
+    os.setpgid(0, 0)
+    signals = stopping_on_signals() if request.get("signals") else contextlib.nullcontext()
+    try:
+        with signals:
+            outcome = _run_outcome(request)
+    except SpinemetError as error:
+        outcome = {"error": error.code, "message": error.message}
+    Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
+    return 1 if outcome.get("interrupted") else 0
+
+
+def _run_outcome(request: dict[str, Any]) -> dict[str, Any]:
     from spinemet_etl.pipeline import run_pipeline
     from spinemet_etl.settings import load_settings
 
+    if request.get("tied"):
+        _start_beside_the_run()
     if request.get("hook"):
         _install_hook(request["hook"])
     flags = dict(request["flags"])
     for name in ("landing", "centers_dir"):
         flags[name] = Path(flags[name])
-    settings = load_settings(flags, {})
-    try:
-        manifest = run_pipeline(settings, force=bool(request.get("force")))
-        outcome: dict[str, Any] = {
-            "status": manifest["status"],
-            "run_id": manifest["run_id"],
-            "centers": {c: e["status"] for c, e in manifest["centers"].items()},
-        }
-    except SpinemetError as error:
-        outcome = {"error": error.code, "message": error.message}
-    Path(request["result"]).write_text(json.dumps(outcome), encoding="utf-8")
-    return 0
+    manifest = run_pipeline(load_settings(flags, {}), force=bool(request.get("force")))
+    return {
+        "status": manifest["status"],
+        "run_id": manifest["run_id"],
+        "centers": {c: e["status"] for c, e in manifest["centers"].items()},
+        "interrupted": manifest.get("interrupted"),
+    }
 
 
 def _fork(job: Callable[[], int], quiet: bool = True) -> int:
@@ -198,13 +226,13 @@ def _read_in_child(request: dict[str, Any]) -> dict[str, Any]:
     return {**answer, **ended}
 
 
-def _kill(pid: int) -> dict[str, Any]:
+def _kill(pid: int, number: int = signal.SIGKILL) -> dict[str, Any]:
     done, status = os.waitpid(pid, os.WNOHANG)
     if done:
         return {**_ended(status), "already_ended": True}
-    os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    return {**_ended(status), "already_ended": False}
+    sent = time.monotonic()
+    os.kill(pid, number)
+    return {**_wait(pid, 60), "already_ended": False, "seconds": time.monotonic() - sent}
 
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +243,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
     if op == "run":
         return {"pid": _fork(lambda: _run_job(request))}
     if op == "kill":
-        return _kill(int(request["pid"]))
+        return _kill(int(request["pid"]), int(request.get("signal", signal.SIGKILL)))
     if op == "wait":
         return _wait(int(request["pid"]), float(request.get("timeout", 120)))
     raise ValueError(f"unknown op {op!r}")
@@ -227,6 +255,7 @@ def main() -> None:
     import pyreadstat  # noqa: F401
     import xlrd  # noqa: F401
 
+    import flows.server  # noqa: F401  (Prefect, for the `tied` runs' server)
     import spinemet_etl.harmonize
     import spinemet_etl.pipeline
     import spinemet_etl.readers.registry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,19 @@ class Driver:
         assert self.process.stdin is not None
         self.process.stdin.close()
         self.process.wait(timeout=30)
+
+
+def group_members(group: int) -> list[int]:
+    """Processes of the process group `group` that run on (zombies excluded)."""
+    living = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z" and int(stat.parent.name) != os.getpid():
+            living.append(int(stat.parent.name))
+    return living
 
 
 def copy_centers(target: Path, ids: list[str]) -> Path:

@@ -18,7 +18,7 @@ from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.publish import staging_root
 from spinemet_etl.settings import load_settings
 from spinemet_etl.synth import write_consortium
-from tests.reliability.helpers import copy_centers
+from tests.reliability.helpers import copy_centers, group_members
 
 CENTER_IDS = ["boston", "muenchen"]
 SPINEMET = Path(sys.executable).with_name("spinemet")
@@ -42,14 +42,7 @@ def _living_members(group: int, seconds: float = 10.0) -> list[int]:
     """Processes of the group that are not zombies, once the kill had `seconds` to land."""
     deadline = time.monotonic() + seconds
     while True:
-        living = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == group and fields[0] != "Z":
-                living.append(int(stat.parent.name))
+        living = group_members(group)
         if not living or time.monotonic() > deadline:
             return living
         time.sleep(0.1)

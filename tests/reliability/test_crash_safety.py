@@ -1,11 +1,15 @@
-"""SIGKILL the pipeline at many points while readers keep reading: nothing broken is ever seen."""
+"""SIGKILL and SIGTERM the pipeline at many points while readers keep reading: nothing broken
+is ever seen, and nothing the run started runs on."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from spinemet_etl.dataset import partition_file
+from spinemet_etl.manifest import manifest_path
 from spinemet_etl.publish import staging_root
 from spinemet_etl.synth import write_consortium
-from tests.reliability.helpers import REPO, Driver, copy_centers
+from tests.reliability.helpers import REPO, Driver, copy_centers, group_members
 from tests.reliability.partition_reader import COLUMNS, digest, read_pyarrow
 
 CENTER_IDS = ["boston", "rotterdam"]
@@ -38,6 +43,52 @@ MIN_KILLS = 30
 """Runs really killed (a random-time kill may come after the run ended: more are drawn)."""
 BUDGET_SECONDS = 150
 """Past the MIN_KILLS planned runs, drawing more random-time kills stops after this."""
+MIN_STOPS = 10
+"""Runs really stopped by SIGTERM (not ended before it came)."""
+STOP_BUDGET_SECONDS = 90
+"""Drawing more random-time SIGTERMs stops after this."""
+STOP_EXIT_SECONDS = 30
+"""A run sent SIGTERM exits within this: it finishes the center in flight in this process
+(the command abandons it in its worker; test_cli_stops.py holds it to 10 s), slowed by the
+server and workers starting beside it on a busy machine (measured: up to 10 s)."""
+LINGER_SECONDS = 5.0
+"""When the processes left of a killed run are counted, after its kill."""
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:160]
+    except OSError:
+        return f"pid {pid}, ended"
+
+
+class Leftovers:
+    """Counts the processes of each killed run's group LINGER_SECONDS after its kill.
+
+    Every run's child leads a process group of its own (`forkserver`), and what it starts
+    (Prefect's temporary server, the fork server and workers) stays in it. Whatever is
+    counted is then killed, so that a failing test leaves nothing behind either.
+    """
+
+    def __init__(self) -> None:
+        self.counted: dict[int, list[str]] = {}
+        self._timers: list[threading.Timer] = []
+
+    def after_kill(self, group: int) -> None:
+        timer = threading.Timer(LINGER_SECONDS, self._count, args=(group,))
+        timer.start()
+        self._timers.append(timer)
+
+    def _count(self, group: int) -> None:
+        living = group_members(group)
+        self.counted[group] = [_command_line(pid) for pid in living]
+        for pid in living:
+            os.kill(pid, signal.SIGKILL)
+
+    def wait(self) -> dict[int, list[str]]:
+        for timer in self._timers:
+            timer.join()
+        return self.counted
 
 
 def _flags(landing: Path, centers: Path, data: Path) -> dict[str, Any]:
@@ -90,19 +141,49 @@ def _kill_plan(seed: int, run_seconds: float) -> Iterator[tuple[str, Any]]:
         yield ("delay", rng.uniform(0.02, run_seconds))
 
 
-def _killed_run(driver: Driver, flags: dict[str, Any], how: tuple[str, Any], result: Path) -> bool:
-    """Start one run and SIGKILL it at the planned point; True when it really was killed."""
+def _killed_run(
+    driver: Driver, flags: dict[str, Any], how: tuple[str, Any], result: Path, left: Leftovers
+) -> bool:
+    """Start one run (with its server and workers) and SIGKILL it at the planned point;
+    True when it really was killed."""
+    run = {"op": "run", "flags": flags, "force": True, "result": str(result), "tied": True}
     if how[0] == "step":
         step, nth = how[1]
-        pid = driver.ask(
-            op="run", flags=flags, force=True, result=str(result), hook={"step": step, "nth": nth}
-        )["pid"]
+        pid = driver.ask(**run, hook={"step": step, "nth": nth})["pid"]
         ended = driver.ask(op="wait", pid=pid, timeout=60)
     else:
-        pid = driver.ask(op="run", flags=flags, force=True, result=str(result))["pid"]
+        pid = driver.ask(**run)["pid"]
         time.sleep(how[1])
         ended = driver.ask(op="kill", pid=pid)
+    left.after_kill(pid)
     return ended.get("signal") == 9
+
+
+def _stopped_run(
+    driver: Driver, flags: dict[str, Any], delay: float, result: Path, left: Leftovers
+) -> bool:
+    """Start one run (with its server and workers) and SIGTERM it after `delay`; True when
+    it really was stopped: then it exited 1 within STOP_EXIT_SECONDS, its manifest says
+    what it published, and no staging file is left."""
+    run = {"op": "run", "flags": flags, "force": True, "result": str(result), "tied": True}
+    pid = driver.ask(**run, signals=True)["pid"]
+    time.sleep(delay)
+    ended = driver.ask(op="kill", pid=pid, signal=signal.SIGTERM)
+    left.after_kill(pid)
+    if ended["already_ended"]:
+        return False
+    assert ended["seconds"] < STOP_EXIT_SECONDS and ended.get("exit") == 1, ended
+    if not result.exists():  # stopped before it took the lock: nothing written
+        return True
+    outcome = json.loads(result.read_text())
+    data = Path(flags["data"])
+    manifest = json.loads(manifest_path(data, outcome["run_id"]).read_text())
+    interrupted = manifest["interrupted"]
+    assert interrupted["reason"] == "SIGTERM"
+    published = sorted(c for c, e in manifest["centers"].items() if e["status"] == "published")
+    assert interrupted["published"] == published
+    assert [p for p in staging_root(data).rglob("*") if not p.is_dir()] == []
+    return True
 
 
 @pytest.mark.slow
@@ -128,23 +209,33 @@ def test_killed_runs_never_show_readers_a_broken_partition(driver: Driver, tmp_p
          str(data), str(expected), str(stop), str(summary)],
         cwd=REPO,
     )  # fmt: skip
-    kills, started = 0, time.monotonic()
+    kills, stops, started, left = 0, 0, time.monotonic(), Leftovers()
     try:
         for number, how in enumerate(_kill_plan(20100, max(seconds))):
             flags = _flags(landings[number % 2], centers, data)
-            kills += _killed_run(driver, flags, how, tmp_path / f"run{number}.json")
+            kills += _killed_run(driver, flags, how, tmp_path / f"run{number}.json", left)
             planned_done = number + 1 >= MIN_KILLS  # every step kill has run
             past_budget = time.monotonic() - started > BUDGET_SECONDS
             if planned_done and (kills >= MIN_KILLS or past_budget):
                 break
+        rng, started = random.Random(17), time.monotonic()
+        for number in range(1000):
+            flags = _flags(landings[number % 2], centers, data)
+            delay = rng.uniform(0.02, max(seconds))
+            stops += _stopped_run(driver, flags, delay, tmp_path / f"stop{number}.json", left)
+            if stops >= MIN_STOPS or time.monotonic() - started > STOP_BUDGET_SECONDS:
+                break
     finally:
         stop.write_text("stop")
         reader.wait(timeout=60)
+    leftovers = left.wait()
     read = json.loads(summary.read_text())
     assert read["failures"] == []
     assert not any(line.startswith("pyarrow ") for line in read["retried"]), read["retried"]
     assert all(read["reads"][engine] >= 10 for engine in ("pyarrow", "duckdb", "polars")), read
-    assert kills >= MIN_KILLS
+    assert kills >= MIN_KILLS and stops >= MIN_STOPS
+    assert len(leftovers) >= MIN_KILLS + MIN_STOPS
+    assert {group: pids for group, pids in leftovers.items() if pids} == {}
     _run_to_end(driver, _flags(landings[0], centers, data), tmp_path / "last.json", force=False)
     assert _tables_without_run_id(data) == _tables_without_run_id(clean[0])
     assert [p for p in staging_root(data).rglob("*") if not p.is_dir()] == []

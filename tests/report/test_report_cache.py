@@ -111,3 +111,18 @@ def test_suppression_changes_the_cached_figures(published: Path) -> None:
     build_report(published, run_id=SECOND, suppress_below=30, reuse_endpoints=True)
     assert "lyon (n = 25)" in exact
     assert "lyon (n = 25)" not in _page(published, SECOND)  # 25 < 30: not drawn
+
+
+def test_flow_gives_the_cutoff_a_partition_states(published: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = partition_file(published, "patients", "bologna")
+    table = pq.read_table(path)
+    metadata = {**(table.schema.metadata or {}), b"spinemet.data_cutoff": b"2026-11-25"}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+    build_report(published, run_id=FIRST)
+    html = (published / "reports" / "report.html").read_text(encoding="utf-8")
+    flow = html[html.index('<section id="flow">') :].split("</section>")[0]
+    bologna = flow[flow.index(">bologna<") :].split("</tr>")[0]
+    lyon = flow[flow.index(">lyon<") :].split("</tr>")[0]
+    assert "2026-11-25 (stated)" in bologna and "(latest last contact)" in lyon

@@ -67,7 +67,8 @@ def test_suppression_hides_small_center_counts_only(suppressed_page: str) -> Non
     html = suppressed_page
     deaths = html[html.index("Intraoperative deaths") :].split("</tr>")[0]
     assert _cells(deaths) == ["&lt;5", "0", "1"]  # bologna 1 hidden, lyon 0 shown, pooled exact
-    patients_row = html[html.index(">Patients<") :].split("</tr>")[0]
+    table = html[html.index('id="endpoints"') :]
+    patients_row = table[table.index(">Patients<") :].split("</tr>")[0]
     assert _cells(patients_row) == ["120", "12", "132"]
     pain = html[html.index("Pain relieved") :].split("</tr>")[0]
     assert _cells(pain)[:2] == ["91.7 % (95 % CI 85.3–95.4) 110/120", "&gt;7/12"]  # 3 not relieved
@@ -149,3 +150,73 @@ def test_empty_dataset_gives_a_valid_page(make_endpoints: EndpointFrame) -> None
     html = render_report(patients, make_endpoints([]), manifest={"run_id": "r", "centers": {}})
     assert "No center has published data yet" in html
     assert html.rstrip().endswith("</html>") and "<svg" not in html
+
+
+def _median_cells(html: str) -> list[str]:
+    return _cells(html[html.index("Overall survival, median") :].split("</tr>")[0])
+
+
+@pytest.mark.parametrize(
+    ("deaths", "flagged"), [(9, True), (10, False)], ids=["9-deaths", "10-deaths"]
+)
+def test_median_of_few_deaths_is_flagged(
+    make_endpoints: EndpointFrame, patients: pd.DataFrame, deaths: int, flagged: bool
+) -> None:
+    endpoints = make_endpoints(
+        [
+            {"center_id": "bologna", "endpoint": "os_median_months", "n": 20, "estimate": 8.0},
+            {"center_id": "bologna", "endpoint": "os_events_n", "n": 20, "estimate": deaths},
+            {"center_id": "ALL", "endpoint": "patients_n", "n": 20, "estimate": 20},
+        ]
+    )
+    cell = _median_cells(render_report(patients, endpoints))[0]
+    assert cell == ("8.0 ‡" if flagged else "8.0")
+
+
+def test_without_an_events_row_the_deaths_come_from_the_patients(
+    make_endpoints: EndpointFrame, patients: pd.DataFrame
+) -> None:
+    endpoints = make_endpoints(
+        [{"center_id": "bologna", "endpoint": "os_median_months", "n": 6, "estimate": 8.0}]
+    )
+    assert _median_cells(render_report(patients, endpoints))[0] == "8.0 ‡"  # 4 deaths
+
+
+def test_labels_say_what_they_count(make_endpoints: EndpointFrame, patients: pd.DataFrame) -> None:
+    endpoints = make_endpoints(
+        [
+            {"center_id": "bologna", "endpoint": "male_n", "n": 120, "estimate": 72,
+             "numerator": 72, "denominator": 120},
+            {"center_id": "bologna", "endpoint": "anesthetic_risk_high_n", "n": 120,
+             "estimate": 40, "numerator": 40, "denominator": 114},
+            {"center_id": "bologna", "endpoint": "pain_relief_pct", "n": 120, "estimate": 50.0,
+             "numerator": 5, "denominator": 10, "method": "wilson; pain_mcid=3"},
+            {"center_id": "bologna", "endpoint": "neuro_improvement_pct", "n": 120,
+             "estimate": 50.0, "numerator": 5, "denominator": 10},
+        ]
+    )  # fmt: skip
+    html = render_report(patients, endpoints)
+    assert _cells(html[html.index("Men, n (% of patients)") :])[0] == "72 (60.0 %)"
+    risk = html[html.index("High anesthetic risk, n (% of patients assessed)") :]
+    assert _cells(risk)[0] == "40 (35.1 % of 114)"
+    assert "VAS fell by ≥ 3 points, among patients with a preoperative VAS ≥ 3" in html
+    assert "among Frankel A–D before surgery" in html
+    assert "NR = not reached" in html
+
+
+def test_suppression_hides_a_small_count_and_its_share(
+    make_endpoints: EndpointFrame, patients: pd.DataFrame
+) -> None:
+    endpoints = make_endpoints(
+        [
+            {"center_id": "bologna", "endpoint": "female_n", "n": 120, "estimate": 3,
+             "numerator": 3, "denominator": 120},
+            {"center_id": "lyon", "endpoint": "female_n", "n": 12, "estimate": 6,
+             "numerator": 6, "denominator": 12},
+            {"center_id": "ALL", "endpoint": "female_n", "n": 132, "estimate": 9,
+             "numerator": 9, "denominator": 132},
+        ]
+    )  # fmt: skip
+    html = render_report(patients, endpoints, suppress_below=5)
+    cells = _cells(html[html.index("Women, n (% of patients)") :].split("</tr>")[0])
+    assert cells == ["&lt;5", "6 (50.0 %)", "9 (6.8 %)"]

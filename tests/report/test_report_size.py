@@ -33,13 +33,18 @@ def _consortium(
             "tomita": pd.array(rng.integers(2, 11, size=sizes.sum()), dtype="Int16"),
         }
     )
-    rows = [
-        {"center_id": center, "endpoint": code, "n": int(n), "estimate": 88.9,
+    rows: list[dict[str, Any]] = [
+        {"stratum": "all", "center_id": center, "endpoint": code, "n": int(n), "estimate": 88.9,
          "numerator": int(n) - 1, "denominator": int(n), "ci_lower": 70.1, "ci_upper": 96.2,
          "se": 2.7}
         for center, n in [*zip(centers, sizes, strict=True), ("ALL", sizes.sum())]
         for code in ENDPOINT_CODES
     ]  # fmt: skip
+    rows += [
+        {**row, "stratum": f"procedure={procedure}"}
+        for row in rows
+        for procedure in ("palliative", "curettage", "en_bloc")
+    ]
     return patients, endpoint_frame(rows)
 
 
@@ -51,4 +56,5 @@ def test_page_for_200_centers_stays_small(
     assert len(html.encode("utf-8")) < MAX_PAGE_BYTES
     assert f"the 12 largest centers of {N_CENTERS} are drawn" in html
     assert f"The 40 largest centers of {N_CENTERS} are drawn" in html
-    assert html.count('<th scope="col">center_') == N_CENTERS  # every center has its column
+    assert html.count('<th scope="col">center_') == N_CENTERS + 3 * 12  # + 12 per procedure
+    assert f"The 12 largest centers of {N_CENTERS} have a column here" in html

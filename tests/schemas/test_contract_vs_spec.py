@@ -1,4 +1,4 @@
-"""The pandera models agree with the contract's tables in ../shared/spec/canonical-schema.md."""
+"""The pandera models agree with the contract's tables in docs/contract/canonical-schema.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from schemas.patients import PatientsModel
 from schemas.quarantine import QuarantineModel
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO.parent / "shared" / "spec"
+SPEC = REPO / "docs" / "contract"
 
 
 def _markdown_rows(text: str, first_header: str) -> list[list[str]]:

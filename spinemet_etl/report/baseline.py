@@ -1,0 +1,179 @@
+"""The baseline table ("Table 1"): patients' characteristics per center and pooled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from schemas.endpoints import POOLED_SCOPE
+from spinemet_etl.report.format import NULL, count_text, small
+
+BASELINE_COLUMNS = (
+    "sex", "age_at_surgery_years", "primary_tumor", "kps_preop", "ecog_preop",
+    "visceral_mets", "frankel_preop", "anesthetic_risk", "tokuhashi_revised", "tomita",
+)  # fmt: skip
+"""The patient columns the baseline table reads."""
+NOT_COLLECTED = "not collected"
+OTHER_PRIMARY = "Other or unknown primary"
+PRIMARY_GROUPS = {
+    "breast": "Breast", "prostate": "Prostate", "lung": "Lung", "kidney": "Kidney",
+    "thyroid": "Thyroid", "myeloma": "Myeloma or lymphoma", "lymphoma": "Myeloma or lymphoma",
+}  # fmt: skip
+"""Primary sites shown on their own line; every other category reads `OTHER_PRIMARY`."""
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """A line of Table 1: a variable's heading (`heading` True) or one of its categories."""
+
+    label: str
+    cells: list[str]
+    heading: bool = False
+
+
+Classify = Callable[[pd.Series], pd.Series]
+
+
+def _bands(edges: list[float], labels: list[str]) -> Classify:
+    """Numbers into ordered bands [edges[i], edges[i+1]); null stays null."""
+
+    def classify(values: pd.Series) -> pd.Series:
+        number = pd.to_numeric(values, errors="coerce").astype("Float64").astype(float)
+        return pd.Series(pd.cut(number, bins=edges, right=False, labels=labels), index=values.index)
+
+    return classify
+
+
+def _named(labels: dict[str, str], other: str | None = None) -> Classify:
+    """Codes into labelled categories; a code not listed reads `other` (or stays null)."""
+    order = list(dict.fromkeys(labels.values())) + ([other] if other else [])
+
+    def classify(values: pd.Series) -> pd.Series:
+        text = values.astype("string")
+        mapped = [None if pd.isna(v) else labels.get(str(v), other) for v in text]
+        return pd.Series(pd.Categorical(mapped, categories=order), index=values.index)
+
+    return classify
+
+
+CATEGORICAL: list[tuple[str, str, Classify]] = [
+    ("Sex", "sex", _named({"male": "Men", "female": "Women"})),
+    ("Primary tumor", "primary_tumor", _named(PRIMARY_GROUPS, OTHER_PRIMARY)),
+    ("Karnofsky performance status", "kps_preop",
+     _bands([0, 50, 80, 101], ["KPS 0–40", "KPS 50–70", "KPS 80–100"])),
+    ("ECOG performance status", "ecog_preop",
+     _bands([0, 2, 3, 6], ["ECOG 0–1", "ECOG 2", "ECOG 3–5"])),
+    ("Visceral metastases", "visceral_mets",
+     _named({"none": "None", "removable": "Removable", "unremovable": "Unremovable"})),
+    ("Frankel grade before surgery", "frankel_preop", _named({g: g for g in "ABCDE"})),
+    ("Anesthetic risk", "anesthetic_risk", _named({"low": "Low", "high": "High"})),
+    ("Revised Tokuhashi score", "tokuhashi_revised",
+     _bands([0, 9, 12, 16], ["0–8 (predicted < 6 months)", "9–11 (6–12 months)",
+                             "12–15 (≥ 12 months)"])),
+    ("Tomita score", "tomita", _bands([2, 4, 6, 8, 11], ["2–3", "4–5", "6–7", "8–10"])),
+]  # fmt: skip
+"""Table 1's categorical variables, in the contract's order, with their categories."""
+
+
+def _share(count: int, known: int, k: int) -> str:
+    """`12 (40.0 %)` of the patients with a known value; `<K` when the count is small."""
+    if small(count, k):
+        return f"<{k}"
+    return f"{count} ({count / known * 100:.1f} %)" if known else str(count)
+
+
+Scopes = list[tuple[str, np.ndarray]]
+
+
+def _scopes(patients: pd.DataFrame) -> Scopes:
+    """Each center's rows (a mask), then all rows as the pooled scope."""
+    ids = patients["center_id"].astype(str).to_numpy()
+    centers = sorted(set(ids))
+    masks = [(center, ids == center) for center in centers]
+    return [*masks, (POOLED_SCOPE, np.ones(len(patients), dtype=bool))] if centers else []
+
+
+def _variable_rows(
+    title: str, classes: pd.Series, scopes: Scopes, ks: list[int]
+) -> list[BaselineRow]:
+    """A variable's heading, its categories and its missing line, across the scopes.
+
+    Notes:
+        A center where the variable is null for every patient does not collect it: its
+        cells read "not collected" and its patients count neither as known nor as
+        missing, in the center's column and in the pooled one (whose heading says how
+        many centers do not collect it).
+    """
+    known = classes.notna().to_numpy()
+    absent = {scope for scope, mask in scopes[:-1] if not known[mask].any()}
+    collecting = np.zeros(len(classes), dtype=bool)
+    for scope, mask in scopes[:-1]:
+        collecting |= mask & (scope not in absent)
+    heading = [NOT_COLLECTED if scope in absent else "" for scope, _ in scopes]
+    if absent:
+        heading[-1] = f"not collected in {len(absent)} of {len(scopes) - 1} centers"
+    rows = [BaselineRow(title, heading, heading=True)]
+    codes = classes.cat.codes.to_numpy()
+    in_scope = [(scope, mask & collecting, k) for (scope, mask), k in zip(scopes, ks, strict=True)]
+    for index, category in enumerate(classes.cat.categories):
+        cells = [
+            ""
+            if scope in absent
+            else _share(int((codes[m] == index).sum()), int(known[m].sum()), k)
+            for scope, m, k in in_scope
+        ]
+        rows.append(BaselineRow(str(category), cells))
+    missing = [
+        "" if scope in absent else count_text(int((~known[m]).sum()), k) for scope, m, k in in_scope
+    ]
+    return [*rows, BaselineRow("Missing", missing)]
+
+
+def _age_rows(age: pd.Series, scopes: Scopes, ks: list[int]) -> list[BaselineRow]:
+    """Age at surgery, mean ± SD (hidden for a center of 1..K−1 patients), and missing."""
+    values = pd.to_numeric(age, errors="coerce").astype("Float64").astype(float).to_numpy()
+    cells, missing = [], []
+    for (_, mask), k in zip(scopes, ks, strict=True):
+        known = values[mask][~np.isnan(values[mask])]
+        if small(int(mask.sum()), k):
+            cells.append(f"{NULL} (n <{k})")
+        elif known.size:
+            sd = f" ± {known.std(ddof=1):.1f}" if known.size > 1 else ""
+            cells.append(f"{known.mean():.1f}{sd}")
+        else:
+            cells.append(NULL)
+        missing.append(count_text(int(mask.sum() - known.size), k))
+    return [
+        BaselineRow("Age at surgery, mean ± SD (years)", cells, heading=True),
+        BaselineRow("Missing", missing),
+    ]
+
+
+@dataclass(frozen=True)
+class BaselineTable:
+    """Table 1: its columns (centers, then ALL) and its lines."""
+
+    scopes: list[str]
+    rows: list[BaselineRow]
+
+
+def baseline_table(patients: pd.DataFrame, suppress_below: int) -> BaselineTable:
+    """Table 1 of `patients` (canonical rows with `center_id`): counts, shares, missing.
+
+    Shares are of the patients with a known value; counts 1..K−1 of a center (and of
+    the pooled column when there is one center) show as `<K` without their share.
+    """
+    from spinemet_etl.report.tables import protects
+
+    scopes = _scopes(patients)
+    n_centers = len(scopes) - 1
+    ks = [suppress_below if protects(s, n_centers, suppress_below) else 0 for s, _ in scopes]
+    sizes = [count_text(int(mask.sum()), k) for (_, mask), k in zip(scopes, ks, strict=True)]
+    rows = [BaselineRow("Patients", sizes, heading=True)]
+    rows += _age_rows(patients["age_at_surgery_years"], scopes, ks)
+    for title, column, classify in CATEGORICAL:
+        rows += _variable_rows(title, classify(patients[column]), scopes, ks)
+    return BaselineTable([scope for scope, _ in scopes], rows)

@@ -1,0 +1,66 @@
+"""The Data Docs work offline: the index, in Chromium without a network, lists every center.
+
+GX's index draws its list with bootstrap-table from a CDN; offline that list is empty
+unless `spinemet_etl.quality.offline` wrote it out as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from spinemet_etl.quality.docs import build_data_docs
+from spinemet_etl.quality.gate import run_quality_gate
+from tests.browser import chromium_offline, remote_loads
+from tests.quality.quality_helpers import center, patients
+from tests.quality.test_gate import CONFIG
+
+CENTERS = ["bologna", "boston", "lyon"]
+RUN_ID = "20261126T020000Z-3f2a"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Data Docs of one run of three centers, then a second run of lyon alone."""
+    root = tmp_path_factory.mktemp("data_root")
+    gates = [run_quality_gate(center(patients(12), center_id=c), patients(30), CONFIG)
+             for c in CENTERS]  # fmt: skip
+    build_data_docs(root, gates, run_id=RUN_ID)
+    later = [run_quality_gate(center(patients(30), center_id="lyon"), patients(30), CONFIG)]
+    return build_data_docs(root, later, run_id="20261127T020000Z-aaaa")
+
+
+def _rows(dom: str) -> list[tuple[list[str], set[str]]]:
+    """Each row of the index's table body: its cells' words and the links in it."""
+    rows = []
+    for body in re.findall(r"<tbody>(.*?)</tbody>", dom, re.DOTALL):
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL):
+            words = re.sub(r"<[^>]+>", " ", row).split()
+            rows.append((words, set(re.findall(r'href="([^"]+)"', row))))
+    return rows
+
+
+def test_no_page_loads_anything_from_the_network(index: Path) -> None:
+    pages = sorted(index.parent.rglob("*.html"))
+    assert len(pages) == 1 + len(CENTERS) + 1  # the index, one page per validation
+    assert {page.name: remote_loads(page.read_text(encoding="utf-8")) for page in pages} == {
+        page.name: [] for page in pages
+    }
+
+
+@pytest.mark.integration
+def test_offline_index_lists_every_centers_validations(index: Path, tmp_path: Path) -> None:
+    dom = chromium_offline(index, tmp_path / "profile", "--dump-dom").stdout
+    rows = _rows(dom)
+    listed = {(words[1 + words.index("UTC")], words[-1]): words[0] for words, _ in rows}
+    assert listed == {  # 12 patients where 30 were last time fail the gate; 30 pass
+        **{(f"run-{RUN_ID}", f"patients.{c}"): "failed" for c in CENTERS},
+        ("run-20261127T020000Z-aaaa", "patients.lyon"): "passed",
+    }
+    assert len(rows) == len(listed)
+    for words, links in rows:
+        pages = [index.parent / link for link in links if link.startswith("validations/")]
+        assert len(pages) == 1 and pages[0].is_file(), words
+        assert pages[0].stem == words[-1].removeprefix("patients."), words

@@ -1,0 +1,47 @@
+"""The one text normalizer: what compares equal and what never does."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from spinemet_etl.text import clean_text, code_key, code_text, source_text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (unicodedata.normalize("NFD", "riñón"), "riñón"),
+        ("  a \u00a0\t b\u202f", "a b"),
+        (3.0, "3"),
+        (np.float64(2.5), "2.5"),
+        (True, "true"),
+        (datetime(2020, 1, 2, 3, 4), "2020-01-02"),
+        ("1.0", "1.0"),
+        ("1.096", "1.096"),
+    ],
+    ids=["nfd", "blanks-and-nbsp", "whole-float", "fraction", "bool", "datetime",
+         "float-text-kept", "number-text-kept"],
+)  # fmt: skip
+def test_source_text(value: Any, text: str) -> None:
+    assert source_text(value) == text
+    assert unicodedata.is_normalized("NFC", source_text(value))
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("1.0", "1"), ("-9.00", "-9"), (" 0.0 ", "0"), ("1.5", "1.5"), ("1.096", "1.096"),
+     ("01.0", "1"), ("A.0", "A.0"), (1.0, "1")],
+    ids=["one", "negative", "padded", "fraction", "not-zeros", "leading-zero", "text", "float"],
+)  # fmt: skip
+def test_code_text(value: Any, code: str) -> None:
+    assert code_text(value) == code
+
+
+def test_code_key_folds_case_after_composing() -> None:
+    assert code_key(unicodedata.normalize("NFD", "PRÓSTATA")) == "próstata"
+    assert clean_text("") == ""
