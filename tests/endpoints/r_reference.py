@@ -1,8 +1,9 @@
 """R's reference results for the agreement tests: `make r-reference` writes them.
 
 The R scripts in tests/r/ produce them: `export_datasets.R` writes R's lung and veteran
-data, which are mapped here onto canonical patients (two cohorts), and `endpoints.R`
-computes every endpoint of each cohort with R `survival`. Everything lands in
+data, which are mapped here onto canonical patients (two cohorts), `endpoints.R`
+computes every endpoint of each cohort with R `survival` and `metafor`, and `reml.R`
+gives metafor's REML / Hartung-Knapp pool of a few small cases. Everything lands in
 tests/r/reference/, committed, so the agreement tests need no R; CI regenerates it with R
 and checks that it equals the committed files (tests/endpoints/test_r_reference.py).
 
@@ -31,8 +32,10 @@ COHORTS = ("lung", "veteran_and_odd")
 def require_rscript() -> None:
     """Skip the calling test where R is missing, naming what to install (CI fails instead)."""
     if shutil.which("Rscript") is None:
-        pytest.skip("Rscript not found: install R and its survival package "
-                    "(Debian: apt-get install r-base-core r-cran-survival)")  # fmt: skip
+        pytest.skip(
+            "Rscript not found: install R and its survival and metafor packages "
+            "(Debian: apt-get install r-base-core r-cran-survival r-cran-metafor)"
+        )
 
 
 def rscript(script: str, *args: Path) -> None:
@@ -86,7 +89,8 @@ def veteran(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def odd_cohorts() -> pd.DataFrame:
-    """Ties, an all-censored center, a curve sitting at exactly 0.5, one patient, empty strata."""
+    """Ties, an all-censored center, a curve sitting at exactly 0.5, one patient, empty strata,
+    and a center followed past 60 months whose recurrences compete with deaths (tied too)."""
     ties = pd.DataFrame({
         "center_id": "syn_ties",
         "procedure": ["palliative", "curettage", "en_bloc"] * 4,
@@ -108,7 +112,14 @@ def odd_cohorts() -> pd.DataFrame:
     })  # fmt: skip
     single = pd.DataFrame({"center_id": ["syn_single"], "procedure": ["en_bloc"], "days": [75],
                            "dead": [1]})  # fmt: skip
-    return pd.concat([ties, censored, half, single], ignore_index=True)
+    long = pd.DataFrame({
+        "center_id": "syn_long", "procedure": ["palliative", "curettage", "en_bloc"] * 3,
+        "days": [200, 365, 500, 730, 900, 1200, 1827, 2100, 2400],
+        "dead": [1, 1, 0, 1, 1, 0, 1, 0, 1],
+        "local_recurrence": [False, True, True, None, True, False, True, False, False],
+        "lr_days": [None, 365, 300, None, 400, None, 1000, None, None],
+    })  # fmt: skip
+    return pd.concat([ties, censored, half, single, long], ignore_index=True)
 
 
 def write_canonical(patients: pd.DataFrame, path: Path) -> None:
@@ -134,9 +145,10 @@ def cohort_patients(name: str, datasets: dict[str, pd.DataFrame]) -> pd.DataFram
 
 
 def write_reference(folder: Path) -> None:
-    """R's datasets, each cohort's patients.csv, and R's endpoints.csv of each cohort."""
+    """R's datasets, each cohort's patients.csv and R's endpoints.csv, metafor's reml.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     rscript("export_datasets.R", folder)
+    rscript("reml.R", folder / "reml.csv")
     datasets = read_datasets(folder)
     for name in COHORTS:
         (folder / name).mkdir(exist_ok=True)

@@ -89,3 +89,65 @@ def test_cox_agrees_with_r(agreement: pd.DataFrame, column: str) -> None:
     assert rows["estimate"].notna().all()
     mismatches = _mismatches(rows, column, rtol=1e-4)
     assert mismatches.empty, mismatches.to_string()
+
+
+VERSION_2 = [
+    "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m", "os_rmst_24m",
+    "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m", "followup_completeness_pct",
+    "alive_seen_12m_pct", "tokuhashi_cindex_stratified", "tomita_cindex_stratified",
+    "os_cox_ph_global_p", "mortality_30d_pct_re_reml", "mortality_30d_pct_pi",
+]  # fmt: skip
+
+
+def test_r_checks_every_version_2_endpoint() -> None:
+    """Each version 2 code has values R computed (C-index SEs too), over both cohorts."""
+    r_rows = pd.concat(pd.read_csv(REFERENCE / cohort / "endpoints.csv") for cohort in COHORTS)
+    valued = r_rows[r_rows["estimate"].notna()]
+    assert set(VERSION_2) <= set(valued["endpoint"])
+    c_index = valued[valued["endpoint"].isin(["tokuhashi_cindex", "tomita_cindex"])]
+    assert c_index["se"].notna().sum() > 100
+    odd = pd.read_csv(REFERENCE / "veteran_and_odd" / "endpoints.csv")
+    odd = odd[odd["center_id"] == "ALL"].set_index("endpoint")
+    # τ² > 0 in the odd cohort's 30-day mortality: the prediction interval is wider.
+    assert odd.loc["mortality_30d_pct_pi", "ci_lower"] < odd.loc[
+        "mortality_30d_pct_re_reml", "ci_lower"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("center_id", "endpoint", "expected"),
+    [
+        ("syn_censored", "os_events_n", 0.0),  # a center without deaths
+        ("syn_censored", "lc_cuminc_12m", 0.0),  # no recurrence by t: 0, CI null
+        ("syn_single", "os_at_risk_6m", 0.0),  # a single patient, dead at 75 days
+        ("syn_single", "os_rmst_24m", None),  # the horizon beyond the last follow-up
+        ("syn_half", "lc_cuminc_24m", None),
+        ("syn_long", "os_rmst_60m", "value"),  # followed past 60 months
+    ],
+    ids=["no-events", "no-recurrence", "single-patient", "rmst-beyond", "cuminc-beyond",
+         "rmst-60"],
+)  # fmt: skip
+def test_r_reference_holds_the_edge_cases(
+    center_id: str, endpoint: str, expected: float | str | None
+) -> None:
+    r_rows = pd.read_csv(REFERENCE / "veteran_and_odd" / "endpoints.csv")
+    row = r_rows[
+        (r_rows["center_id"] == center_id)
+        & (r_rows["stratum"] == "all")
+        & (r_rows["endpoint"] == endpoint)
+    ].iloc[0]
+    if expected is None:
+        assert pd.isna(row["estimate"])
+    elif expected == "value":
+        assert row["estimate"] > 0 and row["ci_lower"] < row["estimate"] < row["ci_upper"]
+    else:
+        assert row["estimate"] == expected and pd.isna(row["ci_lower"])
+
+
+def test_r_reference_has_empty_strata() -> None:
+    """A scope × stratum without patients: R writes n = 0 (compared with ours as all null)."""
+    r_rows = pd.read_csv(REFERENCE / "veteran_and_odd" / "endpoints.csv")
+    counts = r_rows[(r_rows["center_id"] == "syn_single") & (r_rows["endpoint"] == "patients_n")]
+    assert set(counts.loc[counts["n"] == 0, "stratum"]) == {
+        "procedure=palliative", "procedure=curettage"
+    }  # fmt: skip

@@ -1,7 +1,7 @@
 """R regenerates tests/r/reference/ exactly: the committed R results are current.
 
-Needs `Rscript` with the `survival` package; skipped without it (and CI, which installs
-R through .ci/run, turns that skip into a failure: tests/conftest.py).
+Needs `Rscript` with the `survival` and `metafor` packages; skipped without it (and CI,
+which installs R through .ci/run, turns that skip into a failure: tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_r_writes_the_same_files(regenerated: Path) -> None:
     assert _files(regenerated) == _files(REFERENCE)
-    assert len(_files(REFERENCE)) == 6
+    assert len(_files(REFERENCE)) == 7
 
 
 @pytest.mark.parametrize(
     "name",
     ["lung.csv", "veteran.csv", "lung/patients.csv", "lung/endpoints.csv",
-     "veteran_and_odd/patients.csv", "veteran_and_odd/endpoints.csv"],
+     "veteran_and_odd/patients.csv", "veteran_and_odd/endpoints.csv", "reml.csv"],
 )  # fmt: skip
 def test_r_gives_the_committed_results(regenerated: Path, name: str) -> None:
     """Equal values (floats to 1e-12 relative: another libm may move a 15th digit)."""
