@@ -27,6 +27,17 @@ R_DIR = Path(__file__).resolve().parents[1] / "r"
 REFERENCE = R_DIR / "reference"
 DATASETS = ("lung", "veteran")
 COHORTS = ("lung", "veteran_and_odd")
+FIFTY = "fifty_centers"
+PROPORTIONS_POOLED = ("mortality_30d_pct", "pain_relief_pct", "neuro_improvement_pct",
+                      "local_control_pct")  # fmt: skip
+VERSION_2 = (
+    "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m", "os_rmst_24m",
+    "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m", "followup_completeness_pct",
+    "alive_seen_12m_pct", "tokuhashi_cindex_stratified", "tomita_cindex_stratified",
+    "os_cox_ph_global_p",
+    *(f"{name}{suffix}" for name in PROPORTIONS_POOLED for suffix in ("_re_reml", "_pi")),
+)  # fmt: skip
+"""The endpoint codes version 2 of endpoints.md adds (besides the C-indices' SE and CI)."""
 
 
 def require_rscript() -> None:
@@ -122,6 +133,29 @@ def odd_cohorts() -> pd.DataFrame:
     return pd.concat([ties, censored, half, single, long], ignore_index=True)
 
 
+def fifty_centers(seed: int = 50) -> pd.DataFrame:
+    """50 centers of 3 to 14 patients: ties of days, every procedure, scores with gaps."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(3, 15, size=50)
+    n = int(sizes.sum())
+    days = rng.integers(0, 40, n) * 60
+    return pd.DataFrame({
+        "center_id": np.repeat([f"c{i:02d}" for i in range(50)], sizes),
+        "procedure": rng.choice(["palliative", "curettage", "en_bloc"], n, p=[0.5, 0.3, 0.2]),
+        "days": days,
+        "dead": rng.random(n) < 0.6,
+        "sex": rng.choice(["male", "female"], n),
+        "age": np.round(rng.normal(62, 11, n), 1),
+        "vas_pre": rng.integers(0, 11, n).astype(float),
+        "vas_post": rng.integers(0, 11, n).astype(float),
+        "local_recurrence": pd.array(rng.random(n) < 0.2, dtype="boolean"),
+        "lr_days": np.floor(days * rng.random(n)),
+        "tokuhashi": pd.Series(rng.integers(0, 16, n), dtype="Int16").mask(rng.random(n) < 0.1),
+        "tomita": pd.array(rng.integers(2, 11, n), dtype="Int16"),
+        "anesthetic_risk": rng.choice(["high", "low"], n),
+    })  # fmt: skip
+
+
 def write_canonical(patients: pd.DataFrame, path: Path) -> None:
     out = patients.copy()
     for column in ["intraop_death", "local_recurrence"]:
@@ -137,7 +171,9 @@ def read_datasets(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def cohort_patients(name: str, datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The canonical patients of one cohort of COHORTS."""
+    """The canonical patients of one cohort of COHORTS, or of FIFTY."""
+    if name == FIFTY:
+        return build_patients(fifty_centers())
     if name == "lung":
         return build_patients(lung(datasets["lung"]))
     short = pd.concat([veteran(datasets["veteran"]), odd_cohorts()], ignore_index=True)
@@ -145,7 +181,8 @@ def cohort_patients(name: str, datasets: dict[str, pd.DataFrame]) -> pd.DataFram
 
 
 def write_reference(folder: Path) -> None:
-    """R's datasets, each cohort's patients.csv and R's endpoints.csv, metafor's reml.csv."""
+    """R's datasets, each cohort's patients.csv and R's endpoints.csv, metafor's reml.csv,
+    and the stratified C of fifty small centers (the federated equivalence test's)."""
     folder.mkdir(parents=True, exist_ok=True)
     rscript("export_datasets.R", folder)
     rscript("reml.R", folder / "reml.csv")
@@ -154,6 +191,19 @@ def write_reference(folder: Path) -> None:
         (folder / name).mkdir(exist_ok=True)
         write_canonical(cohort_patients(name, datasets), folder / name / "patients.csv")
         rscript("endpoints.R", folder / name / "patients.csv", folder / name / "endpoints.csv")
+    (folder / FIFTY).mkdir(exist_ok=True)
+    write_canonical(cohort_patients(FIFTY, datasets), folder / FIFTY / "patients.csv")
+    rscript("stratified_concordance.R", folder / FIFTY / "patients.csv",
+            folder / FIFTY / "stratified_c.csv")  # fmt: skip
+
+
+def r_stratified_c(name: str) -> pd.DataFrame:
+    """R's center-stratified C and SE of the pooled scope (stratum, endpoint, estimate, se)."""
+    if name == FIFTY:
+        return pd.read_csv(REFERENCE / FIFTY / "stratified_c.csv")
+    rows = pd.read_csv(REFERENCE / name / "endpoints.csv")
+    stratified = (rows["center_id"] == "ALL") & rows["endpoint"].str.endswith("_stratified")
+    return rows.loc[stratified, ["stratum", "endpoint", "estimate", "se"]]
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ import pytest
 from spinemet_etl.endpoints import compute_endpoints
 from tests.endpoints.r_reference import (
     COHORTS,
+    FIFTY,
     REFERENCE,
+    VERSION_2,
     cohort_patients,
     read_datasets,
     write_canonical,
@@ -40,7 +42,7 @@ def agreement(request: pytest.FixtureRequest) -> pd.DataFrame:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("cohort", COHORTS)
+@pytest.mark.parametrize("cohort", [*COHORTS, FIFTY])
 def test_r_computed_these_very_patients(cohort: str, tmp_path: Path) -> None:
     """R's results are of the patients built here; else `make r-reference` is due."""
     write_canonical(cohort_patients(cohort, read_datasets(REFERENCE)), tmp_path / "patients.csv")
@@ -89,14 +91,6 @@ def test_cox_agrees_with_r(agreement: pd.DataFrame, column: str) -> None:
     assert rows["estimate"].notna().all()
     mismatches = _mismatches(rows, column, rtol=1e-4)
     assert mismatches.empty, mismatches.to_string()
-
-
-VERSION_2 = [
-    "os_events_n", "os_at_risk_6m", "os_at_risk_12m", "os_at_risk_24m", "os_rmst_24m",
-    "os_rmst_60m", "lc_cuminc_12m", "lc_cuminc_24m", "followup_completeness_pct",
-    "alive_seen_12m_pct", "tokuhashi_cindex_stratified", "tomita_cindex_stratified",
-    "os_cox_ph_global_p", "mortality_30d_pct_re_reml", "mortality_30d_pct_pi",
-]  # fmt: skip
 
 
 def test_r_checks_every_version_2_endpoint() -> None:

@@ -30,13 +30,14 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_r_writes_the_same_files(regenerated: Path) -> None:
     assert _files(regenerated) == _files(REFERENCE)
-    assert len(_files(REFERENCE)) == 7
+    assert len(_files(REFERENCE)) == 9
 
 
 @pytest.mark.parametrize(
     "name",
     ["lung.csv", "veteran.csv", "lung/patients.csv", "lung/endpoints.csv",
-     "veteran_and_odd/patients.csv", "veteran_and_odd/endpoints.csv", "reml.csv"],
+     "veteran_and_odd/patients.csv", "veteran_and_odd/endpoints.csv", "reml.csv",
+     "fifty_centers/patients.csv", "fifty_centers/stratified_c.csv"],
 )  # fmt: skip
 def test_r_gives_the_committed_results(regenerated: Path, name: str) -> None:
     """Equal values (floats to 1e-12 relative: another libm may move a 15th digit)."""

@@ -16,14 +16,13 @@ import pandas as pd
 import pytest
 
 from spinemet_etl.endpoints import compute_endpoints
-from tests.endpoints.conftest import build_patients
 from tests.endpoints.r_reference import (
+    FIFTY,
     REFERENCE,
+    VERSION_2,
     cohort_patients,
+    r_stratified_c,
     read_datasets,
-    require_rscript,
-    rscript,
-    write_canonical,
 )
 from tests.federated.conftest import (
     STRATIFIED_C,
@@ -33,60 +32,49 @@ from tests.federated.conftest import (
     stratified_c_rows,
 )
 
-
-def _fifty_centers(seed: int = 50) -> pd.DataFrame:
-    """50 centers of 3 to 14 patients: ties of days, every procedure, scores with gaps."""
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(3, 15, size=50)
-    n = int(sizes.sum())
-    days = rng.integers(0, 40, n) * 15
-    return pd.DataFrame({
-        "center_id": np.repeat([f"c{i:02d}" for i in range(50)], sizes),
-        "procedure": rng.choice(["palliative", "curettage", "en_bloc"], n, p=[0.5, 0.3, 0.2]),
-        "days": days,
-        "dead": rng.random(n) < 0.6,
-        "sex": rng.choice(["male", "female"], n),
-        "age": np.round(rng.normal(62, 11, n), 1),
-        "vas_pre": rng.integers(0, 11, n).astype(float),
-        "vas_post": rng.integers(0, 11, n).astype(float),
-        "local_recurrence": pd.array(rng.random(n) < 0.2, dtype="boolean"),
-        "lr_days": np.floor(days * rng.random(n)),
-        "tokuhashi": pd.Series(rng.integers(0, 16, n), dtype="Int16").mask(rng.random(n) < 0.1),
-        "tomita": pd.array(rng.integers(2, 11, n), dtype="Int16"),
-        "anesthetic_risk": rng.choice(["high", "low"], n),
-    })  # fmt: skip
-
-
-COHORTS = ["lung", "veteran_and_odd", "fifty_centers"]
+COHORTS = ["lung", "veteran_and_odd", FIFTY]
+POOLED_BY_REML = [f"{name}{suffix}" for name in ("pain_relief_pct", "neuro_improvement_pct",
+                  "local_control_pct") for suffix in ("_re_reml", "_pi")]  # fmt: skip
+WITHOUT_VALUES = {  # version 2 codes without a value, and why
+    "lung": {"os_rmst_60m"},  # no one followed 60 months
+    "veteran_and_odd": set(POOLED_BY_REML),  # VAS, Frankel and recurrence in one center only
+    FIFTY: {"neuro_improvement_pct_re_reml", "neuro_improvement_pct_pi"},  # no Frankel grades
+}
 
 
 @pytest.fixture(scope="module", params=COHORTS)
-def cohort(request: pytest.FixtureRequest) -> pd.DataFrame:
-    """R's lung and veteran cohorts as committed in tests/r/reference/, or fifty centers."""
-    if request.param == "fifty_centers":
-        return build_patients(_fifty_centers())
-    return cohort_patients(request.param, read_datasets(REFERENCE))
+def cohort_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def cohort(cohort_name: str) -> pd.DataFrame:
+    """R's lung and veteran cohorts and fifty small centers, as in tests/r/reference/."""
+    return cohort_patients(cohort_name, read_datasets(REFERENCE))
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_pooled_summaries_equal_the_central_table(cohort: pd.DataFrame, tmp_path: Path) -> None:
+def test_pooled_summaries_equal_the_central_table(
+    cohort_name: str, cohort: pd.DataFrame, tmp_path: Path
+) -> None:
     central = compute_endpoints(cohort)
     pooled = pooled_from_folders(cohort, tmp_path / "outbox")
     assert_same_endpoints(central, pooled)
     assert central["estimate"].notna().sum() > 300
+    valued = central.loc[central["estimate"].notna(), "endpoint"]
+    assert set(VERSION_2) - set(valued) == WITHOUT_VALUES[cohort_name]
+    assert central.loc[central["endpoint"] == "tomita_cindex", "se"].notna().sum() > 10
 
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_pooled_c_is_rs_center_stratified_c(cohort: pd.DataFrame, tmp_path: Path) -> None:
-    require_rscript()
+def test_pooled_c_is_rs_center_stratified_c(
+    cohort_name: str, cohort: pd.DataFrame, tmp_path: Path
+) -> None:
     pooled = pooled_from_folders(cohort, tmp_path / "outbox")
-    write_canonical(cohort, tmp_path / "patients.csv")
-    rscript("stratified_concordance.R", tmp_path / "patients.csv", tmp_path / "r.csv")
-    r_rows = pd.read_csv(tmp_path / "r.csv")
     ours = pooled[stratified_c_rows(pooled)].merge(
-        r_rows, on=["stratum", "endpoint"], suffixes=("", "_r")
+        r_stratified_c(cohort_name), on=["stratum", "endpoint"], suffixes=("", "_r")
     )
     assert len(ours) == 2 * 4
     for column in ("estimate", "se"):
