@@ -373,10 +373,14 @@ def _pool(summaries: Path, settings: Settings, *, max_age_days: int, with_local:
 
     if not summaries.is_dir():
         _fail(ConfigError(f"--summaries {summaries} is not a folder; give the summaries' inbox"))
-    centers = pool_report(
-        summaries, settings.data_path, run_id=new_run_id(datetime.now(UTC)),
-        max_age_days=max_age_days, with_local=with_local, suppress_below=settings.suppress_below,
-    )  # fmt: skip
+    try:
+        centers = pool_report(
+            summaries, settings.data_path, run_id=new_run_id(datetime.now(UTC)),
+            max_age_days=max_age_days, with_local=with_local,
+            suppress_below=settings.suppress_below,
+        )  # fmt: skip
+    except SpinemetError as error:
+        _fail(error)
     for center in centers:
         line = f"{center.center_id}: {center.status}"
         typer.echo(f"{line}; {center.problem}" if center.problem else line)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from schemas.patients import DAYS_PER_MONTH
 from spinemet_etl.endpoints.sums import OUTCOMES, UNIT_DAYS
+from spinemet_etl.errors import SpinemetError
 from spinemet_etl.federated.pool import Center, load_centers, write_summaries_json
 from spinemet_etl.federated.summarize import center_statistics
 from spinemet_etl.federated.summary import CenterSummary, merge, split
@@ -132,6 +133,13 @@ def pool_report(
     summaries, centers = pooled_summaries(
         summaries_dir, data_root, max_age_days=max_age_days, with_local=with_local
     )
+    if not centers:
+        raise SpinemetError(
+            f"no center summary under {summaries_dir}: expected "
+            f"{summaries_dir}/<center>/<run>/summary.json (a hospital's `spinemet summarize "
+            "--out` folder); the previous report stays as it was",
+            code="no-summaries",
+        )
     endpoints = endpoints_of(merge(summaries))
     write_endpoints(endpoints, data_root, run_id)
     status = "ok" if all(c.status in ("used", "local") for c in centers) else "needs_attention"

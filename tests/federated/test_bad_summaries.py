@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from spinemet_etl.errors import SpinemetError
 from spinemet_etl.federated.folder import SUMMARY_FILES, sha256_of
 from spinemet_etl.federated.pool import load_centers
 from spinemet_etl.federated.report import pool_report
@@ -190,3 +191,18 @@ def test_an_old_summary_is_used_and_marked_stale(outbox: Path) -> None:
     assert [c.status for c in centers] == ["stale"] * 4
     assert all("older than 45 days" in c.problem and c.summary for c in centers)
     assert [c.status for c in load_centers(outbox, max_age_days=60, now=now)] == ["used"] * 4
+
+
+def test_an_empty_inbox_is_an_error_and_leaves_the_previous_report(
+    outbox: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    pool_report(outbox, data, run_id="20260101T000000Z-aaaa")
+    before = (data / "reports" / "endpoints.parquet").read_bytes()
+    empty = tmp_path / "empty-inbox"
+    empty.mkdir()
+    with pytest.raises(SpinemetError) as raised:
+        pool_report(empty, data, run_id="20260102T000000Z-aaaa")
+    assert raised.value.code == "no-summaries"
+    assert f"no center summary under {empty}" in raised.value.message
+    assert (data / "reports" / "endpoints.parquet").read_bytes() == before

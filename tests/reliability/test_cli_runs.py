@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,29 @@ def test_cli_run_on_a_locked_data_root_exits_1_with_the_lock_message(
         done.stderr
     )
     assert not (data / "harmonized").exists()
+
+
+# A line of the run's own log on stderr; anything else there (a traceback, a message of
+# Prefect's services) would reach an operator's cron mail (issue 17, item 5).
+RUN_LOG_LINE = re.compile(r"\d\d:\d\d:\d\d\.\d{3} \| (INFO|WARNING) +\| (Flow|Task) run '")
+
+
+def test_cli_runs_that_succeed_print_only_the_run_log_and_no_traceback(
+    tmp_path: Path, consortium: tuple[Path, Path]
+) -> None:
+    landing, centers = consortium
+    data = tmp_path / "data"
+    for expected in ("published", "unchanged"):
+        done = subprocess.run(
+            _command(landing, centers, data),
+            capture_output=True, text=True, timeout=240, env=_environment(tmp_path),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"  boston: {expected}" in done.stdout
+        lines = done.stderr.splitlines()
+        strays = [line for line in lines if line and not RUN_LOG_LINE.match(line)]
+        assert strays == [], done.stderr
+        assert "Traceback" not in done.stdout
 
 
 def test_cli_killed_with_its_process_group_mid_run_then_the_next_run_is_clean(
