@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 REPORT_HTML = Path("reports") / "report.html"
 REPORT_KEPT = "the report stays as it was"
-CUTOFF_KEY = b"spinemet.data_cutoff"
-"""The partition metadata key of a center's data cut-off (endpoints.md, version 2)."""
 
 
 @dataclass(frozen=True)
@@ -99,14 +97,19 @@ def _patients(data_root: Path, *, validate: bool) -> pd.DataFrame:
 
 
 def _stated_cutoffs(data_root: Path) -> dict[str, str]:
-    """Each center's data cut-off as its partition's key-value metadata records it."""
+    """Each center's data cut-off as its partition's key-value metadata records it, when
+    the center stated it (a fallback to the latest last contact is not a stated one)."""
     import pyarrow.parquet as pq
+
+    from spinemet_etl.results import CUTOFF_KEY, CUTOFF_SOURCE_KEY, LATEST_CONTACT
 
     cutoffs = {}
     for path in sorted(data_root.glob(PATIENT_PARTITIONS)):
         metadata = pq.read_schema(path).metadata or {}
-        if CUTOFF_KEY in metadata:
-            cutoffs[path.parent.name.split("=", 1)[1]] = metadata[CUTOFF_KEY].decode("utf-8")
+        source = metadata.get(CUTOFF_SOURCE_KEY.encode(), b"").decode("utf-8")
+        if CUTOFF_KEY.encode() in metadata and source != LATEST_CONTACT:
+            center = path.parent.name.split("=", 1)[1]
+            cutoffs[center] = metadata[CUTOFF_KEY.encode()].decode("utf-8")
     return cutoffs
 
 

@@ -106,15 +106,18 @@ def flow_rows(
 ) -> list[FlowRow]:
     """The flow's lines: rows read from the manifest, the rest from `flows`; counts `<K`.
 
-    The cut-off is the one the center's partition records (`spinemet.data_cutoff`), else
-    the run manifest's `data_cutoff` for the center, else the latest last contact of its
-    published patients (the page says which).
+    The cut-off is the one the center stated, as its partition records it
+    (`spinemet.data_cutoff`) or else the run manifest's `data_cutoff` (source `mapping`);
+    otherwise the latest last contact of its published patients (the page says which).
     """
     entries = (manifest or {}).get("centers") or {}
     rows = []
     for flow in flows:
         entry, k = entries.get(flow.center_id) or {}, suppress_below
-        stated = flow.stated_cutoff or entry.get("data_cutoff")
+        recorded = entry.get("data_cutoff") or {}
+        stated = flow.stated_cutoff or (
+            recorded.get("date") if recorded.get("source") == "mapping" else None
+        )
         cutoff = f"{stated} (stated)" if stated else f"{flow.cutoff or NULL} (latest last contact)"
         period = f"{flow.surgery_from} to {flow.surgery_to}" if flow.surgery_from else NULL
         rows.append(

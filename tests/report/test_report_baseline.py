@@ -92,9 +92,13 @@ def test_flow_per_center(
 def test_flow_uses_the_stated_cutoff_and_suppresses(
     patients: pd.DataFrame, quarantine: pd.DataFrame
 ) -> None:
-    manifest = {"centers": {"lyon": {"rows_read": 6, "data_cutoff": "2014-06-30"}}}
+    manifest = {"centers": {
+        "lyon": {"rows_read": 6, "data_cutoff": {"date": "2014-06-30", "source": "mapping"}},
+        "bologna": {"data_cutoff": {"date": "2016-09-05", "source": "latest_last_contact"}},
+    }}  # fmt: skip
     rows = {r.center_id: r for r in flow_rows(center_flows(patients, quarantine), manifest, 5)}
     assert rows["lyon"].cutoff == "2014-06-30 (stated)"
+    assert rows["bologna"].cutoff == "2016-09-05 (latest last contact)"
     assert (rows["lyon"].rows_read, rows["lyon"].analysed) == ("6", "<5")
     assert rows["bologna"].excluded_total == "<5" and rows["bologna"].rows_read == "–"
 

@@ -113,16 +113,26 @@ def test_suppression_changes_the_cached_figures(published: Path) -> None:
     assert "lyon (n = 25)" not in _page(published, SECOND)  # 25 < 30: not drawn
 
 
-def test_flow_gives_the_cutoff_a_partition_states(published: Path) -> None:
+def _record_cutoff(published: Path, center: str, cutoff: bytes, source: bytes) -> None:
     import pyarrow.parquet as pq
 
-    path = partition_file(published, "patients", "bologna")
+    path = partition_file(published, "patients", center)
     table = pq.read_table(path)
-    metadata = {**(table.schema.metadata or {}), b"spinemet.data_cutoff": b"2026-11-25"}
+    metadata = {
+        **(table.schema.metadata or {}),
+        b"spinemet.data_cutoff": cutoff,
+        b"spinemet.data_cutoff_source": source,
+    }
     pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def test_flow_gives_the_cutoff_a_partition_states(published: Path) -> None:
+    _record_cutoff(published, "bologna", b"2026-11-25", b"mapping")
+    _record_cutoff(published, "lyon", b"2026-10-01", b"latest_last_contact")
     build_report(published, run_id=FIRST)
     html = (published / "reports" / "report.html").read_text(encoding="utf-8")
     flow = html[html.index('<section id="flow">') :].split("</section>")[0]
     bologna = flow[flow.index(">bologna<") :].split("</tr>")[0]
     lyon = flow[flow.index(">lyon<") :].split("</tr>")[0]
-    assert "2026-11-25 (stated)" in bologna and "(latest last contact)" in lyon
+    assert "2026-11-25 (stated)" in bologna
+    assert "(latest last contact)" in lyon and "(stated)" not in lyon
