@@ -40,7 +40,10 @@ DEFAULTS: dict[str, object] = {
 
 
 def _dates(days: pd.Series) -> pd.Series:
-    return (SURGERY + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
+    """SURGERY + days, NaT where days is missing (pandas' float path may warn on NaN)."""
+    known = days.notna()
+    offsets = pd.to_timedelta(days.where(known, 0).astype(float), unit="D")
+    return (SURGERY + offsets).astype("datetime64[ns]").where(known)
 
 
 def build_patients(short: pd.DataFrame) -> pd.DataFrame:
