@@ -131,7 +131,9 @@ def km_by_procedure(patients: pd.DataFrame, suppress_below: int) -> str:
 
 def _forest_row(row: dict[str, Any] | None, label: str, k: int) -> ForestRow:
     if row is None or as_float(row["estimate"]) is None:
-        return ForestRow(label, None, None, None, note="no patients")
+        has_patients = row is not None and (as_float(row["n"]) or 0) > 0
+        note = "none eligible" if has_patients else "no patients"
+        return ForestRow(label, None, None, None, note=note)
     if k > 0 and suppressed_text(row, "pct", k) is not None:
         return ForestRow(label, None, None, None, note=f"suppressed (<{k})")
     estimate, lower, upper = (as_float(row[c]) for c in ("estimate", "ci_lower", "ci_upper"))
