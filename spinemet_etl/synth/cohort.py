@@ -33,7 +33,7 @@ _TOKUHASHI_PRIMARY = {
 # breast cancer is about 1 % male, prostate only male, uterus only female.
 _SEX_LOG_ODDS = {"breast": -5.5, "prostate": 30.0, "uterus": -30.0}
 # Log-odds of neurological improvement by preoperative Frankel grade, relative to C.
-_NEURO_LOG_ODDS = np.array([-5.0, -0.3, 0.0, 0.1, 0.0])
+_NEURO_LOG_ODDS = np.array([-5.25, -0.3, 0.0, 0.1, 0.0])
 _TOMITA_PRIMARY = {
     **dict.fromkeys(("breast", "prostate", "thyroid", "carcinoid"), 1),
     **dict.fromkeys(("kidney", "uterus", "myeloma", "lymphoma"), 2),

@@ -45,7 +45,7 @@ class CenterProfile:
     tumor_weights: dict[str, float] = field(default_factory=lambda: dict(BASE_TUMOR_WEIGHTS))
     procedure_shares: tuple[float, float, float] = (0.60, 0.28, 0.12)  # exact
     high_risk_share: float = 0.30  # exact
-    intraop_death_share: float = 0.004  # reference: low risk, Tokuhashi 9
+    intraop_death_share: float = 0.002  # reference: low risk, Tokuhashi 9
     death_30d_share: float = 0.028  # days 1-30; reference: low risk, Tokuhashi 9
     early_loss_share: float = 0.08  # of the 30-day survivors: last contact at discharge
     pain_relief_share: float = 0.90  # among preop VAS >= 2
