@@ -173,7 +173,7 @@ def _response(frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Genera
         Pain relief is a drop of >= 2 points among preop VAS >= 2 (endpoints.md);
         neurological improvement is >= 1 Frankel grade among preop A-D, 30 % of the
         improved gaining two grades. Who improves depends on the preoperative grade
-        (`_NEURO_LOG_ODDS`): a complete deficit (A) rarely recovers (about 5-10 %),
+        (`_NEURO_LOG_ODDS`): a complete deficit (A) rarely recovers (about 4-9 %),
         incomplete deficits (B-D) usually do after decompression. Unimproved patients
         keep their grade, 10 % of them (and 3 % of grade E) worsening by one.
     """
