@@ -52,14 +52,13 @@ def draw_center(template: CenterProfile, rng: np.random.Generator) -> CenterProf
 
     Notes:
         Real consortia differ in case mix, surgical policy and outcomes beyond chance:
-        meta-analyses of surgery for spinal metastases report I² of 50–90 % for
-        perioperative mortality, neurological outcome and local control. The SDs
-        above give a 150-patient center a between-center variance on the logit
-        scale of the order of its within-center variance (I² around 50–75 % for the
-        response and local-control shares), while keeping every center plausible
-        (effects truncated at ±2 SD: e.g. 30-day mortality 2–11 %, local control
-        73–93 % around the default template). The same SDs are used for every
-        template, so the templates' values are the consortium's typical centers.
+        meta-analyses of surgical series usually find substantial heterogeneity
+        (I² above 50 %) in perioperative mortality, neurological outcome and local
+        control. The SDs above give a 150-patient center a between-center variance
+        on the logit scale of the order of its within-center variance (I² of about
+        30–75 % for the pooled proportions), and the truncation at ±2 SD keeps
+        every center plausible. The same SDs are used for every template, so the
+        templates' values are the consortium's typical centers.
     """
     if template.calibrated:
         return template
