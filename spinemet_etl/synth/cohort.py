@@ -11,9 +11,11 @@ from schemas.patients import (
     PRIMARY_TUMORS,
     PROCEDURES,
 )
+from spinemet_etl.synth.events import draw_events
 from spinemet_etl.synth.profiles import CenterProfile
 
 DAYS_PER_MONTH = 30.4375
+_LOG_SURVIVAL_SD = 0.9
 NULLABLE_BASELINE = (
     "kps_preop", "ecog_preop", "asa_class", "anesthetic_risk", "vertebral_mets_n",
     "extraspinal_bone_mets_n", "visceral_mets", "frankel_preop", "vas_pain_preop",
@@ -27,33 +29,15 @@ _TOKUHASHI_PRIMARY = {
     "rectum": 4,
     **dict.fromkeys(("thyroid", "breast", "prostate", "carcinoid"), 5),
 }
+# Log-odds of being a man by primary tumor, relative to the primaries of both sexes:
+# breast cancer is about 1 % male, prostate only male, uterus only female.
+_SEX_LOG_ODDS = {"breast": -5.5, "prostate": 30.0, "uterus": -30.0}
+# Log-odds of neurological improvement by preoperative Frankel grade, relative to C.
+_NEURO_LOG_ODDS = np.array([-5.25, -0.3, 0.0, 0.1, 0.0])
 _TOMITA_PRIMARY = {
     **dict.fromkeys(("breast", "prostate", "thyroid", "carcinoid"), 1),
     **dict.fromkeys(("kidney", "uterus", "myeloma", "lymphoma"), 2),
 }
-
-
-def pick_exact(
-    rng: np.random.Generator, eligible: np.ndarray, share: float, weights: np.ndarray | None = None
-) -> np.ndarray:
-    """A mask choosing exactly round(share × eligible count) of the eligible rows.
-
-    Notes:
-        Exact counts instead of Bernoulli draws keep a calibrated center's headline
-        numbers (deaths, pain relief, ...) at the published values up to rounding.
-        `weights` make some eligible rows likelier to be chosen (e.g. high-risk
-        patients for early deaths).
-    """
-    index = np.flatnonzero(eligible)
-    count = min(round(share * index.size), index.size)
-    chosen = np.zeros(eligible.size, dtype=bool)
-    if count == 0:
-        return chosen
-    p = None
-    if weights is not None:
-        p = weights[index] / weights[index].sum()
-    chosen[rng.choice(index, size=count, replace=False, p=p)] = True
-    return chosen
 
 
 def _categorical(rng: np.random.Generator, n: int, weights: dict[str, float]) -> np.ndarray:
@@ -91,12 +75,16 @@ def _stability(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def _baseline(profile: CenterProfile, n: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Sex, age, tumor, metastatic spread, neurology, pain, performance, stability."""
-    male = pick_exact(rng, np.ones(n, dtype=bool), profile.male_share)
+    """Sex, age, tumor, metastatic spread, neurology, pain, performance, stability.
+
+    Notes:
+        Sex is drawn given the primary tumor (`_SEX_LOG_ODDS`), so the center's share
+        of men is `male_share` while breast primaries stay about 99 % female.
+    """
     tumor = _categorical(rng, n, profile.tumor_weights)
-    female_only = np.isin(tumor, ["uterus"]) & male
-    male_only = np.isin(tumor, ["prostate"]) & ~male
-    tumor[female_only | male_only] = "other"
+    sex_log_odds = pd.Series(tumor).map(_SEX_LOG_ODDS).fillna(0.0).to_numpy()
+    everyone = np.ones(n, dtype=bool)
+    male = draw_events(rng, everyone, sex_log_odds, profile.male_share, exact=profile.calibrated)
     age = np.clip(rng.normal(profile.age_mean_years, profile.age_sd_years, n), 18.0, 92.0)
     frankel_pre = rng.choice(FRANKEL_GRADES, size=n, p=[0.04, 0.06, 0.15, 0.30, 0.45])
     visceral = rng.choice(["none", "removable", "unremovable"], size=n, p=[0.55, 0.15, 0.30])
@@ -184,13 +172,16 @@ def _response(frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Genera
     Notes:
         Pain relief is a drop of >= 2 points among preop VAS >= 2 (endpoints.md);
         neurological improvement is >= 1 Frankel grade among preop A-D, 30 % of the
-        improved gaining two grades. Unimproved patients keep their grade, 10 % of
-        them (and 3 % of grade E) worsening by one.
+        improved gaining two grades. Who improves depends on the preoperative grade
+        (`_NEURO_LOG_ODDS`): a complete deficit (A) rarely recovers (about 4-9 %),
+        incomplete deficits (B-D) usually do after decompression. Unimproved patients
+        keep their grade, 10 % of them (and 3 % of grade E) worsening by one.
     """
     n = len(frame)
     alive = ~frame["intraop_death"].to_numpy()
     pre_vas = frame["vas_pain_preop"].to_numpy()
-    relieved = pick_exact(rng, alive & (pre_vas >= 2), profile.pain_relief_share)
+    exact = profile.calibrated
+    relieved = draw_events(rng, alive & (pre_vas >= 2), 0.0, profile.pain_relief_share, exact=exact)
     drop = np.where(
         relieved,
         2 + np.floor(rng.random(n) * (pre_vas - 1) * 2) / 2,
@@ -198,7 +189,10 @@ def _response(frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Genera
     )
     post_vas = np.clip(pre_vas - np.minimum(drop, pre_vas), 0.0, 10.0)
     grade = frame["frankel_preop"].map({g: i for i, g in enumerate(FRANKEL_GRADES)}).to_numpy()
-    improved = pick_exact(rng, alive & (grade < 4), profile.neuro_improvement_share)
+    improved = draw_events(
+        rng, alive & (grade < 4), _NEURO_LOG_ODDS[grade], profile.neuro_improvement_share,
+        exact=exact,
+    )  # fmt: skip
     worse = ~improved & (rng.random(n) < np.where(grade == 4, 0.03, 0.10))
     step = np.where(improved, 1 + (rng.random(n) < 0.3), -worse.astype(int))
     post_grade = np.clip(grade + step, 0, 4)
@@ -208,34 +202,56 @@ def _response(frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Genera
     frame["vas_pain_postop"] = np.where(alive, post_vas, np.nan)
 
 
+def _early_deaths(
+    frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Intraoperative deaths and deaths on days 1-30: two masks.
+
+    Notes:
+        Both are likelier in the frail: log-odds + log 3 for high anesthetic risk and
+        - 0.2 per revised Tokuhashi point above 9. Deaths after surgery fall on day
+        1 + floor(30 u^1.5), u uniform: earlier days likelier (a third in week one),
+        as complications and rapid progression kill early.
+    """
+    frail = np.log(3.0) * (frame["anesthetic_risk"] == "high").to_numpy() - 0.2 * (
+        tokuhashi_points(frame) - 9
+    )
+    everyone = np.ones(len(frame), dtype=bool)
+    exact = profile.calibrated
+    intraop = draw_events(rng, everyone, frail, profile.intraop_death_share, exact=exact)
+    early = draw_events(rng, ~intraop, frail, profile.death_30d_share, exact=exact)
+    return intraop, early
+
+
 def _survival_days(
     frame: pd.DataFrame, profile: CenterProfile, rng: np.random.Generator
 ) -> np.ndarray:
-    """Days from surgery to death, log-normal around a score- and procedure-driven median.
+    """Days from surgery to death: early deaths, else log-normal beyond day 30.
 
     Notes:
-        log T = log(base median) + 0.22 × (Tokuhashi − 9) + procedure effect + N(0, 0.9²),
-        so one Tokuhashi point changes the median survival by about 25 % and both
-        scores discriminate survival (C about 0.65-0.70). Curettage adds 10 %, en bloc
-        20 % to the median (selection beyond the scores). Early deaths (exact counts,
-        weighted towards high anesthetic risk and low Tokuhashi) are set afterwards.
+        For 30-day survivors log T = log(base median) + 0.22 × (Tokuhashi − 9) +
+        procedure effect + N(0, 0.9²), truncated to T > 30 days (drawn by inverse CDF
+        above the truncation point, so there is no heap of deaths on day 31). One
+        Tokuhashi point changes the median survival by about 25 % and both scores
+        discriminate survival (C about 0.65-0.70). Curettage adds 10 %, en bloc 20 %
+        to the median (selection beyond the scores).
     """
+    from scipy.special import ndtr, ndtri
+
     n = len(frame)
     effect = frame["procedure"].map({"palliative": 0.0, "curettage": 0.1, "en_bloc": 0.2})
-    log_months = (
+    mean_log_months = (
         np.log(profile.os_base_median_months)
         + 0.22 * (tokuhashi_points(frame) - 9)
         + effect.to_numpy()
-        + rng.normal(0, 0.9, n)
     )
+    floor_z = (np.log(30.5 / DAYS_PER_MONTH) - mean_log_months) / _LOG_SURVIVAL_SD
+    above = ndtr(floor_z) + rng.random(n) * ndtr(-floor_z)
+    log_months = mean_log_months + _LOG_SURVIVAL_SD * ndtri(np.minimum(above, 1 - 1e-12))
     days = np.maximum(np.round(np.exp(log_months) * DAYS_PER_MONTH), 31).astype(int)
-    frail = np.where(frame["anesthetic_risk"] == "high", 3.0, 1.0) * np.exp(
-        -0.2 * tokuhashi_points(frame)
-    )
-    intraop = pick_exact(rng, np.ones(n, dtype=bool), profile.intraop_death_share, frail)
-    early = pick_exact(rng, ~intraop, profile.death_30d_share, frail)
+    intraop, early = _early_deaths(frame, profile, rng)
     days[intraop] = 0
-    days[early] = rng.integers(1, 31, int(early.sum()))
+    days[early] = 1 + np.floor(30 * rng.random(int(early.sum())) ** 1.5).astype(int)
     frame["intraop_death"] = intraop
     return days
 
@@ -249,22 +265,27 @@ def _follow_up(
         Follow-up ends at the earliest of death, the data cut-off and an exponential
         drop-out (mean `dropout_mean_years`); `early_loss_share` of the patients who
         survive 30 days are last seen at discharge (5-20 days). Local recurrence is
-        found in an exact share of the followed-up patients (last contact > 30 days),
-        palliation weighing 1, curettage 0.8 and en bloc 0.25, on a day drawn
-        uniformly between day 31 and the last contact.
+        found in `recurrence_share` of the followed-up patients (last contact > 30
+        days); its odds are 0.8 times palliation's after curettage, 0.25 times after
+        en bloc resection, and grow with the square root of the follow-up (a longer
+        follow-up finds more recurrences). The recurrence day is uniform between day
+        31 and the last contact.
     """
     n = len(frame)
     surgery = frame["surgery_date"]
     to_cutoff = (pd.Timestamp(profile.data_cutoff) - surgery).dt.days.to_numpy()
     dropout = np.round(rng.exponential(profile.dropout_mean_years * 365.25, n)).astype(int)
     censor = np.minimum(to_cutoff, np.maximum(dropout, 31))
-    lost = pick_exact(rng, death_days > 30, profile.early_loss_share)
+    exact = profile.calibrated
+    lost = draw_events(rng, death_days > 30, 0.0, profile.early_loss_share, exact=exact)
     censor[lost] = rng.integers(5, 21, int(lost.sum()))
     dead = death_days <= censor
     contact_days = np.where(dead, death_days, censor)
     followed = contact_days > 30
-    weight = frame["procedure"].map({"palliative": 1.0, "curettage": 0.8, "en_bloc": 0.25})
-    recurred = pick_exact(rng, followed, profile.recurrence_share, weight.to_numpy())
+    procedure_odds = frame["procedure"].map({"palliative": 1.0, "curettage": 0.8, "en_bloc": 0.25})
+    months = np.maximum(contact_days, 31) / DAYS_PER_MONTH
+    log_odds = np.log(procedure_odds.to_numpy()) + 0.5 * np.log(months / 12)
+    recurred = draw_events(rng, followed, log_odds, profile.recurrence_share, exact=exact)
     recurrence_days = 31 + np.floor(rng.random(n) * np.maximum(contact_days - 30, 1)).astype(int)
     last_contact = surgery + pd.to_timedelta(contact_days, unit="D")
     frame["local_recurrence"] = recurred

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spinemet_etl.errors import ConfigError
+from spinemet_etl.synth.centers import draw_center
 from spinemet_etl.synth.cohort import simulate_cohort
 from spinemet_etl.synth.csv_boston import DIRT as BOSTON_DIRT
 from spinemet_etl.synth.csv_boston import write_boston
@@ -17,7 +18,7 @@ from spinemet_etl.synth.csv_muenchen import DIRT as MUENCHEN_DIRT
 from spinemet_etl.synth.csv_muenchen import write_muenchen
 from spinemet_etl.synth.dirt import DirtStyle, apply_dirt
 from spinemet_etl.synth.identity import STYLES, add_identifiers
-from spinemet_etl.synth.profiles import KINDS, PROFILES
+from spinemet_etl.synth.profiles import KINDS, PROFILES, CenterProfile
 from spinemet_etl.synth.redcap_barcelona import DIRT as BARCELONA_DIRT
 from spinemet_etl.synth.redcap_barcelona import write_barcelona
 from spinemet_etl.synth.sav_rotterdam import DIRT as ROTTERDAM_DIRT
@@ -108,6 +109,20 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
+def center_profile(plan: CenterPlan, seed: int) -> CenterProfile:
+    """The center's own parameters: its template's, drawn with between-center variation.
+
+    A calibrated template (a published series) keeps its values at its own center; its
+    clones are other hospitals exporting the same files, so they are drawn like any
+    other center. The draw has its own random stream, from (seed, center number), so
+    every chunk of the center shares it.
+    """
+    template = PROFILES[plan.kind]
+    if plan.number > len(KINDS):
+        template = replace(template, calibrated=False)
+    return draw_center(template, _rng(seed, plan.number))
+
+
 def center_chunks(
     plan: CenterPlan, seed: int, dirt_rate: float, chunk_patients: int = CHUNK_PATIENTS
 ) -> Iterator[tuple[pd.DataFrame, np.random.Generator]]:
@@ -117,7 +132,7 @@ def center_chunks(
     number), so chunks can be produced one at a time and the result depends only on
     the arguments.
     """
-    profile = PROFILES[plan.kind]
+    profile = center_profile(plan, seed)
     _, dirt_style = WRITERS[plan.kind]
     for chunk, start in enumerate(range(0, plan.patients, chunk_patients)):
         n = min(chunk_patients, plan.patients - start)

@@ -21,13 +21,17 @@ BASE_TUMOR_WEIGHTS: dict[str, float] = {
 
 @dataclass(frozen=True)
 class CenterProfile:
-    """Parameters of one center's latent cohort and the exact shares it reproduces.
+    """Parameters of one center's latent cohort: its case mix, policy and outcome rates.
 
     Notes:
-        Shares marked "exact" are drawn as exact counts (round(share × eligible)) rather
-        than Bernoulli draws, so a calibrated center reproduces its published numbers
-        up to rounding; everything else is random. `os_base_median_months` is the
-        median survival of a patient with a revised Tokuhashi score of 9.
+        Shares are the expected shares of the center's patients (of the eligible
+        ones, as stated) with the event; covariates decide who has it (see
+        `events.draw_events`). A `calibrated` profile is a published series: it is
+        used as written (no between-center draw, see `centers.draw_center`) and its
+        shares are drawn as exact counts (round(share × eligible)), so the center
+        reproduces the published numbers up to rounding. `procedure_shares` are
+        always exact (a surgical policy). `os_base_median_months` is the median
+        survival of a 30-day survivor with a revised Tokuhashi score of 9.
     """
 
     kind: str
@@ -35,20 +39,21 @@ class CenterProfile:
     first_surgery: date
     last_surgery: date
     data_cutoff: date
-    male_share: float = 0.55  # exact
+    male_share: float = 0.66  # reference: a primary of both sexes
     age_mean_years: float = 60.0
     age_sd_years: float = 12.0
     tumor_weights: dict[str, float] = field(default_factory=lambda: dict(BASE_TUMOR_WEIGHTS))
     procedure_shares: tuple[float, float, float] = (0.60, 0.28, 0.12)  # exact
     high_risk_share: float = 0.30  # exact
-    intraop_death_share: float = 0.004  # exact
-    death_30d_share: float = 0.025  # exact
-    early_loss_share: float = 0.08  # exact: alive, last contact at discharge
-    pain_relief_share: float = 0.90  # exact, among preop VAS >= 2
-    neuro_improvement_share: float = 0.85  # exact, among preop Frankel A-D
-    recurrence_share: float = 0.15  # exact, among followed up (> 30 days)
+    intraop_death_share: float = 0.002  # reference: low risk, Tokuhashi 9
+    death_30d_share: float = 0.028  # days 1-30; reference: low risk, Tokuhashi 9
+    early_loss_share: float = 0.08  # of the 30-day survivors: last contact at discharge
+    pain_relief_share: float = 0.90  # among preop VAS >= 2
+    neuro_improvement_share: float = 0.90  # among preop Frankel A-D; reference: grade C
+    recurrence_share: float = 0.15  # among followed up; reference: palliation, 12 months
     os_base_median_months: float = 18.0
     dropout_mean_years: float = 10.0
+    calibrated: bool = False
     missing_share: float = 0.04
 
 
@@ -83,6 +88,7 @@ PROFILES: dict[str, CenterProfile] = {
         neuro_improvement_share=0.884,
         recurrence_share=1 - 0.848,
         os_base_median_months=20.0,
+        calibrated=True,
     ),
     "barcelona": CenterProfile(
         kind="barcelona",
@@ -90,7 +96,7 @@ PROFILES: dict[str, CenterProfile] = {
         first_surgery=date(2010, 1, 1),
         last_surgery=date(2024, 12, 31),
         data_cutoff=date(2026, 3, 31),
-        male_share=0.58,
+        male_share=0.68,
         age_mean_years=61.0,
         tumor_weights=_tumors(lung=16, breast=18),
         procedure_shares=(0.70, 0.22, 0.08),
@@ -102,7 +108,7 @@ PROFILES: dict[str, CenterProfile] = {
         first_surgery=date(2008, 1, 1),
         last_surgery=date(2023, 12, 31),
         data_cutoff=date(2026, 1, 31),
-        male_share=0.52,
+        male_share=0.62,
         age_mean_years=63.0,
         tumor_weights=_tumors(prostate=12, kidney=12),
         procedure_shares=(0.75, 0.20, 0.05),
@@ -115,7 +121,7 @@ PROFILES: dict[str, CenterProfile] = {
         first_surgery=date(2005, 1, 1),
         last_surgery=date(2024, 12, 31),
         data_cutoff=date(2026, 6, 30),
-        male_share=0.57,
+        male_share=0.67,
         age_mean_years=64.0,
         procedure_shares=(0.65, 0.25, 0.10),
         os_base_median_months=19.0,
@@ -126,7 +132,7 @@ PROFILES: dict[str, CenterProfile] = {
         first_surgery=date(2012, 1, 1),
         last_surgery=date(2025, 12, 31),
         data_cutoff=date(2026, 6, 30),
-        male_share=0.53,
+        male_share=0.63,
         age_mean_years=62.0,
         tumor_weights=_tumors(lung=18, myeloma=9),
         procedure_shares=(0.55, 0.33, 0.12),
@@ -139,7 +145,7 @@ PROFILES: dict[str, CenterProfile] = {
         first_surgery=date(1999, 1, 1),
         last_surgery=date(2012, 12, 31),
         data_cutoff=date(2013, 12, 31),
-        male_share=0.60,
+        male_share=0.70,
         age_mean_years=59.0,
         tumor_weights=_tumors(thyroid=10, kidney=18),
         procedure_shares=(0.58, 0.27, 0.15),

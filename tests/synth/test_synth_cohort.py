@@ -9,7 +9,8 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import concordance_index
 
 from spinemet_etl.synth import latent_cohort
-from spinemet_etl.synth.cohort import pick_exact, simulate_cohort
+from spinemet_etl.synth.cohort import simulate_cohort
+from spinemet_etl.synth.events import draw_events
 from spinemet_etl.synth.profiles import KINDS, PROFILES
 
 GRADE = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
@@ -169,11 +170,36 @@ def test_tokuhashi_discriminates_survival(kind: str) -> None:
     [([True] * 10, 0.25, 2), ([True, False] * 5, 0.5, 2), ([False] * 4, 0.9, 0)],
     ids=["rounds-down", "only-eligible", "none-eligible"],
 )
-def test_pick_exact_picks_an_exact_count(eligible: list[bool], share: float, expected: int) -> None:
+def test_exact_events_are_an_exact_count(eligible: list[bool], share: float, expected: int) -> None:
     mask = np.array(eligible)
-    chosen = pick_exact(np.random.default_rng(0), mask, share)
+    chosen = draw_events(np.random.default_rng(0), mask, 0.0, share, exact=True)
     assert chosen.sum() == expected
     assert not (chosen & ~mask).any()
+
+
+def test_random_events_are_binomial_around_the_share() -> None:
+    counts = [
+        draw_events(
+            np.random.default_rng(seed), np.ones(400, dtype=bool), 0.0, 0.3, exact=False
+        ).sum()
+        for seed in range(200)
+    ]
+    # Binomial(400, 0.3): mean 120, SD 9.2; 200 draws put the mean within ±2 and the SD
+    # within 7-11.5 with overwhelming probability; exact counts would give SD 0.
+    assert abs(np.mean(counts) - 120) < 2
+    assert 7 < np.std(counts) < 11.5
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "random"])
+def test_log_odds_decide_who_has_the_event(exact: bool) -> None:
+    log_odds = np.where(np.arange(10_000) < 1_000, -5.0, 0.0)
+    chosen = draw_events(
+        np.random.default_rng(1), np.ones(10_000, dtype=bool), log_odds, 0.5, exact=exact
+    )
+    # Random: logit P = logit(0.5) - 5, i.e. 0.7 % of the low rows against 50 % of the
+    # rest; exact: 5 000 chosen, nearly all among the rest (about 55 % of them).
+    assert chosen[:1_000].mean() < 0.05
+    assert chosen[1_000:].mean() > 0.45
 
 
 def test_procedures_follow_the_profile_shares() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -60,3 +61,11 @@ def test_every_local_word_is_documented(module: ModuleType) -> None:
 def test_every_redcap_label_is_documented() -> None:
     missing = [label for label in redcap_barcelona.PRIMARY_LABELS if f"| {label} |" not in DOC]
     assert missing == []
+
+
+def test_the_python_examples_run_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", DOC, flags=re.DOTALL)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/synthetic-consortium.md", "exec"), {})
+    assert "tau2" in capsys.readouterr().out
