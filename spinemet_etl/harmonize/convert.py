@@ -246,7 +246,8 @@ def _whole_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]
 
     Notes:
         Only a date column without labels or a value map: its plain date text
-        (_plain_dates) and its typed date cells (_cell_dates). convert_value would return
+        (_plain_dates), its typed date cells (_cell_dates) and, with `excel_serial`, its
+        numbers (_serial_dates). convert_value would return
         the same day for each (tested against it); every other value takes the per-value
         path, which decides and names any failure.
     """
@@ -256,7 +257,7 @@ def _whole_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]
     if uniques.dtype != object:
         return none
     values = uniques.tolist()
-    parts = [_plain_dates(rule, values), _cell_dates(rule, values)]
+    parts = [_plain_dates(rule, values), _cell_dates(rule, values), _serial_dates(rule, values)]
     return np.concatenate([p for p, _ in parts]), np.concatenate([d for _, d in parts])
 
 
@@ -299,6 +300,43 @@ def _cell_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndar
     if rule.missing:
         usable &= ~np.isin(np.datetime_as_string(days, unit="D"), list(rule.missing))
     return np.asarray(found, dtype=np.intp)[usable], days[usable].astype("datetime64[ns]")
+
+
+def _serial_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """With `excel_serial`, the values that are plain numbers, as the days they count.
+
+    Notes:
+        The day is EXCEL_EPOCH plus the number's whole days (rounded down), as _date
+        gives it. A number equal to a missing code, not finite, beyond what a pandas
+        Timedelta holds (_date's out-of-range), or whose day datetime64[ns] cannot hold is
+        left to _date.
+    """
+    found = [
+        position
+        for position, value in enumerate(values)
+        if rule.excel_serial and type(value) in (int, float) and abs(value) < _SERIAL_DAYS
+    ]
+    numbers = np.array([values[position] for position in found], dtype=np.float64)
+    usable = ~np.isin(numbers, _missing_numbers(rule.missing))
+    offsets = np.floor(np.where(usable, numbers, 0)).astype(np.int64)
+    days = np.datetime64(EXCEL_EPOCH.date(), "D") + offsets
+    usable &= (days >= np.datetime64(FIRST_DAY.date())) & (days <= np.datetime64(LAST_DAY.date()))
+    return np.asarray(found, dtype=np.intp)[usable], days[usable].astype("datetime64[ns]")
+
+
+_SERIAL_DAYS = pd.Timedelta.max.days
+"""_date adds a serial's days as a pandas Timedelta, which holds fewer days than this."""
+
+
+def _missing_numbers(missing: frozenset[str]) -> list[float]:
+    """The missing codes that read as numbers: a number whose code key is one equals it."""
+    numbers = []
+    for key in missing:
+        try:
+            numbers.append(float(key))
+        except ValueError:
+            continue
+    return numbers
 
 
 def as_dtype(values: pd.Series, kind: str) -> pd.Series:
