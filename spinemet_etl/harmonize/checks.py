@@ -130,4 +130,3 @@ def column_schema() -> pa.DataFrameSchema:
 def narrowed_schema(columns: tuple[str, ...]) -> pa.DataFrameSchema:
     """column_schema() of only these columns (in its order): what a frame of them must fit."""
     return column_schema().select_columns(list(columns))
-

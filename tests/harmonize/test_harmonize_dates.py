@@ -99,7 +99,20 @@ def _serials() -> list[Any]:
     """Serial day numbers as workbook cells: whole, fractional, negative, huge, odd types."""
     numbers: list[Any] = [float(n) for n in range(-700_000, 200_000, 997)]
     numbers += [n + 0.75 for n in range(-800, 800, 7)] + [-0.25, -1, 0, 1, 60, 61, 45000]
-    numbers += [106_750.5, 106_751, 106_751.5, -106_751, 135_000, 2_958_465, 1e7, -1e7, 1e300, float("inf"), True, False]
+    numbers += [
+        106_750.5,
+        106_751,
+        106_751.5,
+        -106_751,
+        135_000,
+        2_958_465,
+        1e7,
+        -1e7,
+        1e300,
+        float("inf"),
+        True,
+        False,
+    ]
     return [*numbers, -9, -9.0, 99.5, "-9", "45000", "NA"]
 
 
