@@ -247,9 +247,9 @@ def _whole_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]
     Notes:
         Only a date column without labels or a value map: its plain date text
         (_plain_dates), its typed date cells (_cell_dates) and, with `excel_serial`, its
-        numbers (_serial_dates). convert_value would return
-        the same day for each (tested against it); every other value takes the per-value
-        path, which decides and names any failure.
+        numbers (_serial_dates). convert_value would return the same day for each
+        (tested against it); every other value takes the per-value path, which decides
+        and names any failure.
     """
     none = (np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]"))
     if rule.kind != "date" or rule.labels is not None or rule.mapping is not None:
@@ -311,10 +311,12 @@ def _serial_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.nd
         Timedelta holds (_date's out-of-range), or whose day datetime64[ns] cannot hold is
         left to _date.
     """
+    if not rule.excel_serial:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]")
     found = [
         position
         for position, value in enumerate(values)
-        if rule.excel_serial and type(value) in (int, float) and abs(value) < _SERIAL_DAYS
+        if type(value) in (int, float) and abs(value) < _SERIAL_DAYS
     ]
     numbers = np.array([values[position] for position in found], dtype=np.float64)
     usable = ~np.isin(numbers, _missing_numbers(rule.missing))
