@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CODE := spinemet_etl schemas flows tests
 
-.PHONY: venv demo test lint typecheck unit programs bench fuzz docs r-reference clean
+.PHONY: venv demo test lint typecheck unit programs bench bench-scaling fuzz docs r-reference clean
 
 venv: $(STAMP)
 
@@ -37,6 +37,10 @@ test: lint typecheck programs unit
 
 bench: venv
 	$(BIN)/python -m spinemet_etl.bench
+
+# The cold CSV ingest and the floor at 1M and 5M patients: bench/scaling.json (marginal_ratio).
+bench-scaling: venv
+	$(BIN)/python -m spinemet_etl.bench.scaling
 
 fuzz: venv
 	SPINEMET_FUZZ_EXAMPLES=5000 $(BIN)/pytest -q tests -k fuzz

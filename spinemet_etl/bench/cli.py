@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="PATIENTS",
         help=f"run once per size (default {' '.join(map(str, SCALING_PATIENTS))}); "
-        "writes bench/scaling.json",
+        "writes bench/scaling-series.json",
     )
     return parser
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         )  # fmt: skip
         runs.append(measure(config))
         print(format_table(runs[-1:]), flush=True)
-    default_name = "results.json" if args.scaling is None else "scaling.json"
+    default_name = "results.json" if args.scaling is None else "scaling-series.json"
     out = args.out or repo_root() / "bench" / default_name
     _write(out, runs[0] if args.scaling is None else runs)
     if len(runs) > 1:

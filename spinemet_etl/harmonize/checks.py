@@ -61,23 +61,32 @@ def _column_check_failing(check: Check, values: pd.Series) -> np.ndarray:
     return failed[codes]
 
 
-def suspect_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> np.ndarray:
-    """Rows failing a column's dtype, nullability or checks: a superset of what pandera reports.
+def suspect_columns(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> dict[str, np.ndarray]:
+    """Each column's rows failing its dtype, nullability or checks: a superset of pandera's.
 
-    Every check runs once over the whole column; a column the frame lacks marks every row
-    (lazy validation then names it).
+    Every check runs once over the whole column. A column the frame lacks is returned
+    with every row marked (lazy validation then names it).
     """
-    suspect = np.zeros(len(frame), dtype=bool)
+    masks: dict[str, np.ndarray] = {}
     for name, column in schema.columns.items():
         if name not in frame.columns:
-            return np.ones(len(frame), dtype=bool)
+            masks[name] = np.ones(len(frame), dtype=bool)
+            continue
         values = frame[name]
-        suspect |= _dtype_failing(column, values)
+        suspect = _dtype_failing(column, values)
         if not column.nullable:
             suspect |= values.isna().to_numpy()
         for check in column.checks:
             suspect |= _column_check_failing(check, values)
-    return suspect
+        masks[name] = suspect
+    return masks
+
+
+def suspect_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> np.ndarray:
+    """Rows failing a column's dtype, nullability or checks: a superset of what pandera reports."""
+    return np.logical_or.reduce(
+        [np.zeros(len(frame), dtype=bool), *suspect_columns(frame, schema).values()]
+    )
 
 
 def check_identifier(check: Check) -> str:
@@ -115,3 +124,9 @@ def column_schema() -> pa.DataFrameSchema:
     schema = copy.copy(PatientsModel.to_schema())
     schema.checks = []
     return schema
+
+
+@lru_cache(maxsize=64)
+def narrowed_schema(columns: tuple[str, ...]) -> pa.DataFrameSchema:
+    """column_schema() of only these columns (in its order): what a frame of them must fit."""
+    return column_schema().select_columns(list(columns))

@@ -217,7 +217,7 @@ def convert_value(rule: ValueRule, value: Any) -> Any:
 def convert_series(rule: ValueRule, raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The column's canonical values and, aligned, the failure code of each row (or None)."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    positions, days = _plain_dates(rule, uniques)
+    positions, days = _whole_dates(rule, uniques)
     done = set(positions.tolist())
     values: list[Any] = []
     failures: list[str | None] = []
@@ -241,31 +241,104 @@ def convert_series(rule: ValueRule, raw: pd.Series) -> tuple[pd.Series, pd.Serie
     return taken, pd.Series(failed, index=raw.index, dtype=object)
 
 
-def _plain_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the distinct values that are plain date text, and their days, parsed whole.
+def _whole_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the distinct values converted whole-column, and their days.
 
     Notes:
-        Only text that fully matches the rule's first format (or `%Y-%m-%d` when it has
-        none: fromisoformat) as fixed-width digits, is no missing code, and is a real day
-        that datetime64[ns] holds; convert_value would return the same day for each
-        (tested against it). Every other value takes the per-value path.
+        Only a date column without labels or a value map: its plain date text
+        (_plain_dates), its typed date cells (_cell_dates) and, with `excel_serial`, its
+        numbers (_serial_dates). convert_value would return the same day for each
+        (tested against it); every other value takes the per-value path, which decides
+        and names any failure.
     """
     none = (np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]"))
     if rule.kind != "date" or rule.labels is not None or rule.mapping is not None:
         return none
+    if uniques.dtype != object:
+        return none
+    values = uniques.tolist()
+    parts = [_plain_dates(rule, values), _cell_dates(rule, values), _serial_dates(rule, values)]
+    return np.concatenate([p for p, _ in parts]), np.concatenate([d for _, d in parts])
+
+
+def _plain_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The values that are date text fully matching the rule's first format, parsed whole.
+
+    Notes:
+        Fixed-width digits only (or `%Y-%m-%d` when the rule has no format:
+        fromisoformat), no missing code, a real day that datetime64[ns] holds.
+    """
     form = digit_format(rule.date_formats[0] if rule.date_formats else "%Y-%m-%d")
     if form is None:
-        return none
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]")
     match = form.pattern.fullmatch
-    texts = uniques.tolist() if uniques.dtype == object else []
     found = [
         position
-        for position, value in enumerate(texts)
+        for position, value in enumerate(values)
         if isinstance(value, str) and match(value) is not None and value not in rule.missing
     ]
-    days = parse_digit_dates([texts[position] for position in found], form)
+    days = parse_digit_dates([values[position] for position in found], form)
     parsed = ~np.isnat(days)
     return np.asarray(found, dtype=np.intp)[parsed], days[parsed]
+
+
+def _cell_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The values that are naive datetimes (a workbook's date cells), as their days.
+
+    Notes:
+        A day is the datetime's date at midnight, as _date gives it; a day outside what
+        datetime64[ns] holds, or whose ISO text is a missing code, is left to _date.
+    """
+    found = [
+        position
+        for position, value in enumerate(values)
+        if type(value) is datetime and value.tzinfo is None
+    ]
+    stamps = np.array([values[position] for position in found], dtype="datetime64[us]")
+    days = stamps.astype("datetime64[D]")
+    usable = (days >= np.datetime64(FIRST_DAY.date())) & (days <= np.datetime64(LAST_DAY.date()))
+    if rule.missing:
+        usable &= ~np.isin(np.datetime_as_string(days, unit="D"), list(rule.missing))
+    return np.asarray(found, dtype=np.intp)[usable], days[usable].astype("datetime64[ns]")
+
+
+def _serial_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """With `excel_serial`, the values that are plain numbers, as the days they count.
+
+    Notes:
+        The day is EXCEL_EPOCH plus the number's whole days (rounded down), as _date
+        gives it. A number equal to a missing code, not finite, beyond what a pandas
+        Timedelta holds (_date's out-of-range), or whose day datetime64[ns] cannot hold is
+        left to _date.
+    """
+    if not rule.excel_serial:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]")
+    found = [
+        position
+        for position, value in enumerate(values)
+        if type(value) in (int, float) and abs(value) < _SERIAL_DAYS
+    ]
+    numbers = np.array([values[position] for position in found], dtype=np.float64)
+    usable = ~np.isin(numbers, _missing_numbers(rule.missing))
+    offsets = np.floor(np.where(usable, numbers, 0)).astype(np.int64)
+    days = np.datetime64(EXCEL_EPOCH.date(), "D") + offsets
+    usable &= (days >= np.datetime64(FIRST_DAY.date())) & (days <= np.datetime64(LAST_DAY.date()))
+    return np.asarray(found, dtype=np.intp)[usable], days[usable].astype("datetime64[ns]")
+
+
+_SERIAL_DAYS = pd.Timedelta.max.days
+"""_date adds a serial's days as a pandas Timedelta, which holds fewer days than this."""
+
+
+def _missing_numbers(missing: frozenset[str]) -> list[float]:
+    """The missing codes that read as numbers: a number whose code key is one equals it."""
+    numbers = []
+    for key in missing:
+        try:
+            numbers.append(float(key))
+        except ValueError:
+            continue
+    return numbers
 
 
 def as_dtype(values: pd.Series, kind: str) -> pd.Series:

@@ -29,6 +29,7 @@ from spinemet_etl.harmonize.read import (
     ReadCache,
     SourceTable,
     file_picks,
+    file_sheets,
     needed_columns,
     read_table,
 )
@@ -112,8 +113,9 @@ def _records(
     """The assembled records, their parse failures, and the cells that only echo a failure."""
     cache = ReadCache(Counter(export.name for exports in selected for export in exports))
     picks = file_picks(mapping.tables, selected)
+    sheets = file_sheets(mapping.tables, selected)
     sources = [
-        read_table(mapping.center_id, table, exports, cache, limits, picks)
+        read_table(mapping.center_id, table, exports, cache, limits, picks, sheets)
         for table, exports in zip(mapping.tables, selected, strict=True)
     ]
     _log_unused(mapping.center_id, sources)

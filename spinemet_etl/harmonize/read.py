@@ -105,6 +105,26 @@ def file_picks(
     return picks
 
 
+def file_sheets(
+    tables: Sequence[TableBase], exports: Sequence[list[ExportFile]]
+) -> dict[tuple[str, str], list[str]]:
+    """Per export file and read options, the sheets of every table that reads it so.
+
+    The tables reading sheets of one workbook with the same options then share one read
+    of it (its safety checks and its shared strings once); sheets in the tables' order,
+    so a missing sheet is named as a read of each table alone would name it.
+    """
+    sheets: dict[tuple[str, str], list[str]] = {}
+    for table, files in zip(tables, exports, strict=True):
+        sheet = getattr(table, "sheet", None)
+        if sheet is None:
+            continue
+        for export in files:
+            wanted = sheets.setdefault((export.name, table.read.model_dump_json()), [])
+            wanted.extend([] if sheet in wanted else [sheet])
+    return sheets
+
+
 def _pick(raw_tables: list[RawTable], table: TableBase, place: Place) -> RawTable:
     wanted = getattr(table, "sheet", None) or getattr(table, "instrument", None)
     if wanted is None and table.kind == "redcap":
@@ -130,13 +150,15 @@ def _read_raw(
     cache: ReadCache,
     limits: ReadLimits | None,
     pick: ColumnPick | None,
+    sheets: dict[tuple[str, str], list[str]] | None = None,
 ) -> RawTable:
     options = table.read
-    if limits is not None:
-        options = with_limits(options, **asdict(limits))
     sheet = getattr(table, "sheet", None)
     if sheet is not None:
-        options = options.model_copy(update={"sheets": [sheet]})
+        wanted = (sheets or {}).get((export.name, options.model_dump_json()), [sheet])
+        options = options.model_copy(update={"sheets": wanted})
+    if limits is not None:
+        options = with_limits(options, **asdict(limits))
     if table.kind not in PICKING_KINDS:
         pick = None
     key = (export.name, f"{table.kind}:{options.model_dump_json()}:{pick}")
@@ -220,17 +242,19 @@ def read_table(
     cache: ReadCache,
     limits: ReadLimits | None = None,
     picks: dict[str, ColumnPick] | None = None,
+    sheets: dict[tuple[str, str], list[str]] | None = None,
 ) -> SourceTable:
     """The table's rows from every selected file, identifiers dropped right after reading.
 
     `picks` (file_picks) limits what the delimited readers keep of each file; without
-    it every column is read.
+    it every column is read. `sheets` (file_sheets) lets the tables reading one workbook
+    share its read; without it each reads its own sheet.
     """
     frames: list[pd.DataFrame] = []
     result = SourceTable(table, pd.DataFrame())
     for export in exports:
         pick = None if picks is None else picks.get(export.name)
-        raw = _read_raw(center_id, table, export, cache, limits, pick)
+        raw = _read_raw(center_id, table, export, cache, limits, pick, sheets)
         identifiers = set(table.identifiers)
         columns = [c for c in column_names(raw) if c not in identifiers]
         _check_columns(center_id, table, raw, export)

@@ -12,7 +12,12 @@ import pandera.pandas as pa
 from schemas.codes import CHECK_CODES, code_for_pandera_check
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import DERIVED_COLUMNS
-from spinemet_etl.harmonize.checks import column_schema, frame_check_failures, suspect_rows
+from spinemet_etl.harmonize.checks import (
+    column_schema,
+    frame_check_failures,
+    narrowed_schema,
+    suspect_columns,
+)
 from spinemet_etl.text import source_text
 
 REASON_COLUMNS = ["_rec", "column", "check_code", "message", "failure_value"]
@@ -70,13 +75,25 @@ def _row_reasons(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _column_cases(frame: pd.DataFrame) -> pd.DataFrame:
-    """pandera's lazy failure cases of the columns, on the rows that fail a column check."""
+    """pandera's lazy failure cases of the columns, on the cells that fail a column check.
+
+    Only the columns with a suspect row are validated, on the rows suspect in one of
+    them: a column without one has nothing to report. A frame whose columns are not the
+    schema's is validated whole on its suspect rows (pandera then names what is wrong).
+    """
     schema = column_schema()
+    masks = suspect_columns(frame, schema)
+    columns = tuple(name for name, mask in masks.items() if mask.any())
+    rows = np.logical_or.reduce([np.zeros(len(frame), dtype=bool), *masks.values()])
+    if list(frame.columns) == list(schema.columns):
+        schema, frame = narrowed_schema(columns), frame.loc[rows, list(columns)]
+    else:
+        frame = frame[rows]
     try:
         with warnings.catch_warnings():
             # pandera 0.35 concatenates all-NA failure cases, which pandas 2.3 warns about.
             warnings.filterwarnings("ignore", category=FutureWarning, module="pandera")
-            schema.validate(frame[suspect_rows(frame, schema)], lazy=True)
+            schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         if cases["index"].isna().any():

@@ -90,14 +90,20 @@ def worksheet_names(workbook: Any) -> list[str]:
 
 
 def xlsx_grid(workbook: Any, name: str) -> SheetGrid:
-    """One .xlsx sheet's grid from A1, typed as openpyxl types it, merged ranges filled."""
+    """One .xlsx sheet's grid from A1, typed as openpyxl types it, merged ranges filled.
+
+    Every blank cell (empty or whitespace text) is None, as build_table would make it.
+    """
     sheet = workbook.get_sheet_by_name(name)
     rows = [[_xlsx_cell(value) for value in row] for row in sheet.to_python(skip_empty_area=False)]
     return fill_merged(rows, _merged(sheet))
 
 
 def xls_grid(workbook: Any, name: str, datemode: int) -> SheetGrid:
-    """One .xls sheet's grid from A1, typed as xlrd types it (`datemode` 1: the 1904 system)."""
+    """One .xls sheet's grid from A1, typed as xlrd types it (`datemode` 1: the 1904 system).
+
+    Every blank cell (empty or whitespace text) is None, as build_table would make it.
+    """
     sheet = workbook.get_sheet_by_name(name)
     rows = [
         [_xls_cell(value, datemode) for value in row]
@@ -114,7 +120,11 @@ def _merged(sheet: Any) -> list[tuple[int, int, int, int]]:
 
 def _xlsx_cell(value: Any) -> Any:
     kind = type(value)
+    if kind is str:
+        return None if value == "" or value.isspace() else value
     if kind is float:
+        if value != value:  # NaN: a blank cell, as is_blank has it
+            return None
         return int(value) if value.is_integer() and abs(value) < _WHOLE_LIMIT else value
     if kind is dt.date:
         return dt.datetime(value.year, value.month, value.day)
@@ -124,6 +134,10 @@ def _xlsx_cell(value: Any) -> Any:
 def _xls_cell(value: Any, datemode: int) -> Any:
     """xlrd's types: float numbers; a date-formatted time or duration as xlrd's datetime."""
     kind = type(value)
+    if kind is str:
+        return None if value == "" or value.isspace() else value
+    if kind is float and value != value:  # NaN: a blank cell, as is_blank has it
+        return None
     if kind is int:
         return float(value)
     if kind is dt.date:

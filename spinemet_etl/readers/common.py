@@ -134,11 +134,14 @@ def build_table(
     relative_name: str,
     sheet: str | None,
     first_row_number: int = 1,
+    blanks_cleared: bool = False,
 ) -> RawTable:
     """A RawTable of object columns from a header and data rows, with provenance columns.
 
     `rows` are the data rows in source order; the first has `_source_row` equal to
-    `first_row_number`. Blank text becomes None; short rows are padded with None; a column
+    `first_row_number`. Blank text becomes None (`blanks_cleared`: the reader gives every
+    blank cell as None already, so the cells need not be looked at one by one); short rows
+    are padded with None; a column
     with neither a header nor any value (a trailing delimiter, an empty column A) is dropped;
     a row blank in every column is not a record and is dropped (the others keep their numbers).
     """
@@ -147,7 +150,7 @@ def build_table(
     grid = np.full((len(rows), width), None, dtype=object)
     for index, row in enumerate(rows):
         grid[index, : len(row)] = row
-    if grid.size:
+    if grid.size and not blanks_cleared:
         grid[_blank_cells(grid).astype(bool)] = None
     data: dict[str, Any] = {}
     for i, column in enumerate(columns):

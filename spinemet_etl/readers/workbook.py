@@ -52,12 +52,19 @@ def fill_merged(grid: SheetGrid, ranges: list[tuple[int, int, int, int]]) -> She
 
 
 def table_from_grid(
-    grid: SheetGrid, sheet: str, relative_name: str, options: WorkbookOptions, place: Place
+    grid: SheetGrid,
+    sheet: str,
+    relative_name: str,
+    options: WorkbookOptions,
+    place: Place,
+    *,
+    blanks_cleared: bool = False,
 ) -> RawTable | None:
     """One sheet as a RawTable: title rows above the header dropped, trailing blank rows dropped.
 
     An entirely empty sheet is an error when the options name it, and is skipped (None)
-    when all sheets are read: workbooks often carry empty default sheets.
+    when all sheets are read: workbooks often carry empty default sheets. `blanks_cleared`:
+    every blank cell of the grid is None already (build_table).
     """
     grid = drop_trailing_blank(grid)
     if not grid and options.sheets is None:
@@ -86,4 +93,5 @@ def table_from_grid(
         relative_name=relative_name,
         sheet=sheet,
         first_row_number=1 + options.skip_rows,
+        blanks_cleared=blanks_cleared,
     )

@@ -144,7 +144,9 @@ class XlsReader:
                 sheet_place = Place(self.center_id, relative_name, name)
                 with calamine_errors(sheet_place, "a BIFF8 (.xls) sheet"):
                     grid = xls_grid(workbook, name, datemode)
-                table = table_from_grid(grid, name, relative_name, opts, sheet_place)
+                table = table_from_grid(
+                    grid, name, relative_name, opts, sheet_place, blanks_cleared=True
+                )
                 if table is not None:
                     table.dates_1904 = datemode == 1
                     tables.append(table)

@@ -230,7 +230,8 @@ class XlsxReader:
                     raise _not_a_workbook(place)
                 tables = [
                     table_from_grid(xlsx_grid(workbook, name), name, relative_name, opts,
-                                    Place(self.center_id, relative_name, name))
+                                    Place(self.center_id, relative_name, name),
+                                    blanks_cleared=True)
                     for name in select_sheets(names, opts, place)
                 ]  # fmt: skip
             finally:

@@ -1,8 +1,8 @@
-"""Plain date text parsed whole-array gives what the per-value path (strptime) gives."""
+"""Plain date text and date cells converted whole-array give what the per-value path gives."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -14,12 +14,12 @@ from spinemet_etl.mapping.model import ColumnMap
 from spinemet_etl.mapping.targets import TARGETS
 
 
-def _rule(formats: list[str] | None, missing: list[str] | None = None) -> Any:
+def _rule(formats: list[str] | None, missing: list[str] | None = None, serial: bool = False) -> Any:
     return compile_rule(
         ColumnMap.model_validate({"source": "x", "missing": missing or []}),
         TARGETS["surgery_date"], "date",
         table_missing=["NA"], table_decimal=".", table_formats=formats,
-        table_excel_serial=False, labels=None, user_missing=[], vocabulary=None,
+        table_excel_serial=serial, labels=None, user_missing=[], vocabulary=None,
     )  # fmt: skip
 
 
@@ -79,6 +79,66 @@ def test_whole_array_dates_equal_strptime_per_value(
     )
     assert codes.tolist() == expected_codes
     assert values.notna().sum() > 2000  # the whole-array path did parse something
+
+
+def _cells() -> list[Any]:
+    """Date cells as a workbook reader gives them: edge days, times of day, odd types, text."""
+    days = [
+        date(year, 1, 1) + timedelta(days=offset)
+        for year in (1, 1677, 1678, 1900, 1969, 1970, 2024, 2261, 2262, 9999)
+        for offset in range(0, 366, 3)
+        if year < 9999 or offset < 365
+    ]
+    cells: list[Any] = [datetime.combine(day, time()) for day in days]
+    cells += [datetime.combine(day, time(23, 59, 59, 999999)) for day in days[::7]]
+    cells += [datetime(1969, 12, 31, 12), date(2020, 5, 2)]
+    return [*cells, pd.Timestamp("2020-05-03 10:00"), "2020-05-04", 45000, "NA"]
+
+
+def _serials() -> list[Any]:
+    """Serial day numbers as workbook cells: whole, fractional, negative, huge, odd types."""
+    numbers: list[Any] = [float(n) for n in range(-700_000, 200_000, 997)]
+    numbers += [n + 0.75 for n in range(-800, 800, 7)] + [-0.25, -1, 0, 1, 60, 61, 45000]
+    numbers += [
+        106_750.5,
+        106_751,
+        106_751.5,
+        -106_751,
+        135_000,
+        2_958_465,
+        1e7,
+        -1e7,
+        1e300,
+        float("inf"),
+        True,
+        False,
+    ]
+    return [*numbers, -9, -9.0, 99.5, "-9", "45000", "NA"]
+
+
+@pytest.mark.parametrize("serial", [True, False], ids=["serial", "not-serial"])
+def test_whole_column_serial_numbers_equal_the_per_value_path(serial: bool) -> None:
+    rule = _rule(["%Y-%m-%d"], missing=["-9", "99.5", "1e300"], serial=serial)
+    cells = _serials()
+    values, codes = convert_series(rule, pd.Series(cells, dtype=object))
+    expected_values, expected_codes = _one_by_one(rule, cells)
+    pd.testing.assert_series_equal(
+        values, pd.Series(expected_values, dtype="datetime64[ns]"), check_names=False
+    )
+    assert codes.tolist() == expected_codes
+    assert ("out-of-range" in codes.tolist()) is serial
+
+
+def test_whole_column_date_cells_equal_the_per_value_path() -> None:
+    rule = _rule(["%Y-%m-%d"], missing=["1900-01-01"])
+    cells = _cells()
+    values, codes = convert_series(rule, pd.Series(cells, dtype=object))
+    expected_values, expected_codes = _one_by_one(rule, cells)
+    pd.testing.assert_series_equal(
+        values, pd.Series(expected_values, dtype="datetime64[ns]"), check_names=False
+    )
+    assert codes.tolist() == expected_codes
+    assert "out-of-range" in codes.tolist() and values.notna().sum() > 800
 
 
 @pytest.mark.parametrize(

@@ -115,3 +115,22 @@ def test_the_same_inputs_give_the_same_tables(
         pd.testing.assert_frame_equal(old.drop(columns="run_id"), new.drop(columns="run_id"))
     assert set(again.patients["run_id"]) == {"another-run"}
     assert first.files == again.files
+
+
+def test_the_tables_of_one_workbook_share_one_read(
+    clean_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bologna's three tables are three sheets of one workbook, read with the same options."""
+    from spinemet_etl.readers.xlsx import XlsxReader
+
+    reads: list[list[str]] = []
+    original = XlsxReader.read
+
+    def counted(self: XlsxReader, path: Path, relative_name: str, options: object) -> object:
+        reads.append(list(getattr(options, "sheets", None) or []))
+        return original(self, path, relative_name, options)
+
+    monkeypatch.setattr(XlsxReader, "read", counted)
+    result = run(REPO / "centers" / "bologna.yaml", clean_landing)
+    assert reads == [["Pazienti", "Intervento", "Follow-up"]]
+    assert len(result.patients) > 0

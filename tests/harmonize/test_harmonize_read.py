@@ -74,3 +74,22 @@ def test_an_export_is_let_go_when_its_last_table_has_its_rows() -> None:
     assert list(cache.tables) == [("a.csv", "csv")]  # a second table still reads a.csv
     cache.taken("a.csv")
     assert cache.tables == {}
+
+
+def test_tables_with_the_same_options_share_a_workbooks_sheets() -> None:
+    from spinemet_etl.harmonize.read import file_sheets
+    from spinemet_etl.readers.options import XlsxOptions
+
+    titled, plain = XlsxOptions(header_row=3), XlsxOptions()
+    tables: list[Any] = [
+        SimpleNamespace(sheet="B", read=titled),
+        SimpleNamespace(sheet="A", read=titled),
+        SimpleNamespace(sheet="C", read=plain),
+        SimpleNamespace(sheet=None, read=titled),
+        SimpleNamespace(sheet="B", read=titled),
+    ]
+    exports: list[Any] = [[SimpleNamespace(name="w.xlsx")]] * len(tables)
+    assert file_sheets(tables, exports) == {
+        ("w.xlsx", titled.model_dump_json()): ["B", "A"],
+        ("w.xlsx", plain.model_dump_json()): ["C"],
+    }
