@@ -52,8 +52,9 @@ def _named(labels: dict[str, str], other: str | None = None) -> Classify:
     order = list(dict.fromkeys(labels.values())) + ([other] if other else [])
 
     def classify(values: pd.Series) -> pd.Series:
-        text = values.astype("string")
-        mapped = [None if pd.isna(v) else labels.get(str(v), other) for v in text]
+        codes, distinct = pd.factorize(values.astype("string"))  # null: code -1
+        named = [labels.get(str(value), other) for value in distinct]
+        mapped = np.array([*named, None], dtype=object)[codes]
         return pd.Series(pd.Categorical(mapped, categories=order), index=values.index)
 
     return classify
