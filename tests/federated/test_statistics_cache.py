@@ -156,3 +156,31 @@ def test_the_report_writes_the_same_table_cold_and_cached(published: Path) -> No
     cached = pd.read_parquet(published / "reports" / "endpoints.parquet")
     assert cold.equals(cached)
     pd.testing.assert_frame_equal(cold, _central(published), check_dtype=False, rtol=0, atol=0)
+
+
+@pytest.mark.slow
+def test_a_night_when_one_center_changed_reads_only_that_center(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The demo consortium through the pipeline, one export changed, the report rebuilt."""
+    from spinemet_etl.bench.run import change_one_export
+    from spinemet_etl.pipeline import run_pipeline
+    from spinemet_etl.settings import load_settings
+    from spinemet_etl.synth import write_consortium
+    from tests.reliability.helpers import CENTERS as MAPPINGS
+
+    write_consortium(tmp_path / "landing")
+    data = str(tmp_path / "data")
+    flags = {"landing": tmp_path / "landing", "centers_dir": MAPPINGS, "data": data}
+    settings = load_settings(flags, {"SPINEMET_PSEUDONYM_KEY": "statistics-cache-test-key"})
+    run_pipeline(settings)
+    build_report(settings.data_path, run_id=RUN)
+    change_one_export(tmp_path / "landing" / "boston")
+    manifest = run_pipeline(settings)
+    assert [c for c, e in manifest["centers"].items() if e["status"] == "published"] == ["boston"]
+    with caplog.at_level(logging.INFO, logger=statistics_cache.__name__):
+        build_report(settings.data_path, run_id=RUN)
+    assert "5 centers from the cache, 1 read from their partitions (boston)" in caplog.text
+    table = pd.read_parquet(settings.data_path / "reports" / "endpoints.parquet")
+    central = _central(settings.data_path)
+    pd.testing.assert_frame_equal(table, central, check_dtype=False, rtol=0, atol=0)
