@@ -37,7 +37,7 @@ from schemas.contract import PACKAGE_VERSION
 from schemas.patients import PROCEDURES
 from spinemet_etl.endpoints.io import PARTITION_GLOB, REPORT_COLUMNS, read_patients
 from spinemet_etl.endpoints.statistics import Statistics, from_rows
-from spinemet_etl.endpoints.sums import SCORES, block_pairs, plain_pooled_c
+from spinemet_etl.endpoints.sums import SCORES, block_pairs
 from spinemet_etl.endpoints.table import build_groups
 from spinemet_etl.federated.folder import (
     CHECKSUMS,
@@ -50,6 +50,7 @@ from spinemet_etl.federated.folder import (
 from spinemet_etl.federated.summary import CenterSummary, merge, split
 from spinemet_etl.federated.verify import SummaryProblem, read_summary
 from spinemet_etl.publish import fsync_dir, staging_root
+from spinemet_etl.stats.concordance import PairCounts, add_pair_counts
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def center_entry(
     return entry, False
 
 
-def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, Any]:
+def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, PairCounts]:
     """The plain pooled C's pair counts over every patient of `entries` (centers sorted)."""
     tables = [entry.pairs for entry in entries]
     sizes = [table.num_rows for table in tables]
@@ -220,7 +221,8 @@ def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, Any]:
         }
     )
     groups = build_groups(frame["center_id"], frame["procedure"])
-    return plain_pooled_c(block_pairs(frame, groups, 4))
+    pooled = block_pairs(frame, groups, 4, first=2)  # the pooled scope's two blocks only
+    return {name: add_pair_counts(parts) for name, parts in pooled.items()}
 
 
 def consortium_statistics(
