@@ -91,10 +91,10 @@ Scopes = list[tuple[str, np.ndarray]]
 
 def _scopes(patients: pd.DataFrame) -> Scopes:
     """Each center's rows (a mask), then all rows as the pooled scope."""
-    ids = patients["center_id"].astype(str).to_numpy()
-    centers = sorted(set(ids))
-    masks = [(center, ids == center) for center in centers]
-    return [*masks, (POOLED_SCOPE, np.ones(len(patients), dtype=bool))] if centers else []
+    codes, values = pd.factorize(patients["center_id"])
+    names = {str(value): code for code, value in enumerate(values)}
+    masks = [(center, codes == names[center]) for center in sorted(names)]
+    return [*masks, (POOLED_SCOPE, np.ones(len(patients), dtype=bool))] if masks else []
 
 
 def _variable_rows(
@@ -118,17 +118,20 @@ def _variable_rows(
         heading[-1] = f"not collected in {len(absent)} of {len(scopes) - 1} centers"
     rows = [BaselineRow(title, heading, heading=True)]
     codes = classes.cat.codes.to_numpy()
-    in_scope = [(scope, mask & collecting, k) for (scope, mask), k in zip(scopes, ks, strict=True)]
+    width = len(classes.cat.categories) + 1
+    # per scope: its patients without a class (code -1), then with each class in turn
+    tallies = [
+        (scope, np.bincount(codes[mask & collecting] + 1, minlength=width), k)
+        for (scope, mask), k in zip(scopes, ks, strict=True)
+    ]
     for index, category in enumerate(classes.cat.categories):
         cells = [
-            ""
-            if scope in absent
-            else _share(int((codes[m] == index).sum()), int(known[m].sum()), k)
-            for scope, m, k in in_scope
+            "" if scope in absent else _share(int(tally[index + 1]), int(tally[1:].sum()), k)
+            for scope, tally, k in tallies
         ]
         rows.append(BaselineRow(str(category), cells))
     missing = [
-        "" if scope in absent else count_text(int((~known[m]).sum()), k) for scope, m, k in in_scope
+        "" if scope in absent else count_text(int(tally[0]), k) for scope, tally, k in tallies
     ]
     return [*rows, BaselineRow("Missing", missing)]
 
