@@ -204,22 +204,40 @@ def center_entry(
     return entry, False
 
 
+def _pair_columns(entries: list[CenterEntry]) -> dict[str, np.ndarray]:
+    """The entries' pair tables as one array per column; each table is let go once copied,
+    so the rows are held once, not twice."""
+    total = sum(entry.pairs.num_rows for entry in entries)
+    columns = {f.name: np.empty(total, dtype=f.type.to_pandas_dtype()) for f in PAIRS_SCHEMA}
+    start = 0
+    for entry in entries:
+        stop = start + entry.pairs.num_rows
+        for name, values in columns.items():
+            values[start:stop] = entry.pairs.column(name).to_numpy()
+        entry.pairs = PAIRS_SCHEMA.empty_table()
+        start = stop
+    return columns
+
+
 def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, PairCounts]:
-    """The plain pooled C's pair counts over every patient of `entries` (centers sorted)."""
-    tables = [entry.pairs for entry in entries]
-    sizes = [table.num_rows for table in tables]
-    centers = [entry.summary.center_id for entry in entries]
-    rows = pa.concat_tables(tables) if tables else PAIRS_SCHEMA.empty_table()
+    """The plain pooled C's pair counts over every patient of `entries` (centers sorted).
+
+    Consumes the entries' pair tables.
+    """
+    sizes = [entry.pairs.num_rows for entry in entries]
+    centers = pd.Index([entry.summary.center_id for entry in entries])
+    columns = _pair_columns(entries)
     codes = np.repeat(np.arange(len(centers), dtype=np.int32), sizes)
+    procedure = columns.pop("procedure")
     frame = pd.DataFrame(
         {
-            "center_id": pd.Categorical.from_codes(codes, categories=pd.Index(centers)),
-            "procedure": pd.Categorical.from_codes(
-                rows.column("procedure").to_numpy(), categories=pd.Index(PROCEDURES)
-            ),
-            **{name: rows.column(name).to_numpy() for name in PAIRS_SCHEMA.names[1:]},
-        }
+            "center_id": pd.Categorical.from_codes(codes, categories=centers),
+            "procedure": pd.Categorical.from_codes(procedure, categories=pd.Index(PROCEDURES)),
+            **columns,
+        },
+        copy=False,
     )
+    del codes, procedure, columns
     groups = build_groups(frame["center_id"], frame["procedure"])
     pooled = block_pairs(frame, groups, 4, first=2)  # the pooled scope's two blocks only
     return {name: add_pair_counts(parts) for name, parts in pooled.items()}
