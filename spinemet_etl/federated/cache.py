@@ -14,6 +14,7 @@ content do not verify is recomputed, never trusted.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import json
@@ -204,6 +205,22 @@ def center_entry(
     return entry, False
 
 
+def return_freed_memory() -> None:
+    """Hand the pages freed by the last step back to the system (glibc's heap, pyarrow's
+    pool), so that the next step's peak does not sit on top of them; a no-op elsewhere.
+
+    Notes:
+        glibc raises its mmap threshold as large arrays are freed, so later arrays come
+        from the heap and stay resident after they are freed: at 4.2M patients the page
+        was drawn on top of 190 MB no longer in use.
+    """
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return
+
+
 def _pair_columns(entries: list[CenterEntry]) -> dict[str, np.ndarray]:
     """The entries' pair tables as one array per column; each table is let go once copied,
     so the rows are held once, not twice."""
@@ -267,5 +284,6 @@ def consortium_statistics(
     stats = merge([entry.summary for entry in entries])
     stats.pain_mcid, stats.time_unit = pain_mcid, time_unit
     if plain_c:
+        return_freed_memory()
         stats.plain_c = pooled_pair_counts(entries)
     return stats, use

@@ -62,7 +62,7 @@ def build_report(
     """
     from spinemet_etl.endpoints import endpoints_of
     from spinemet_etl.endpoints.io import read_endpoints, write_endpoints
-    from spinemet_etl.federated.cache import consortium_statistics
+    from spinemet_etl.federated.cache import consortium_statistics, return_freed_memory
 
     stamp = partition_stamp(data_root)
     endpoints_path = data_root / "reports" / "endpoints.parquet"
@@ -71,6 +71,7 @@ def build_report(
         stats, _ = consortium_statistics(data_root, pain_mcid=pain_mcid)
         endpoints = endpoints_of(stats)
         del stats
+        return_freed_memory()
         endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
         # every partition was validated: read just now, or when its cache entry was
         # written from the same bytes
