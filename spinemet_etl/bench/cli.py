@@ -24,6 +24,8 @@ TABLE_KEYS = (
     ("empty_flow_s", "s"),
     ("noop_s", "s"),
     ("noop_ratio", "x"),
+    ("one_changed_s", "s"),
+    ("one_changed_ratio", "x"),
     ("report_s", "s"),
     ("preview_s", "s"),
     ("summarize_s", "s"),

@@ -24,6 +24,8 @@ RUN_NEEDS_ATTENTION = 1
 """`spinemet run` exits 1 when a center is held; the synthetic dirt may do that, it still ran."""
 PREVIEW_CENTER = "bologna"
 """The demo center whose `spinemet centers preview` is timed: the slowest to read (a workbook)."""
+CHANGED_CENTER = "boston"
+"""The center whose export changes before the `one_changed` run (a CSV template: every size has it)."""
 
 
 @dataclass(frozen=True)
@@ -132,10 +134,37 @@ def measure_preview(work: Path) -> dict[str, Any]:
     return {"preview_center": PREVIEW_CENTER, "preview_s": _seconds(timing)}
 
 
+def linked_landing(source: Path, target: Path) -> Path:
+    """`source`'s files hard-linked under `target` (copied where a link fails): the bench's
+    landing, in which one center's export can change without touching the cached consortium."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            link = target / path.relative_to(source)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, link)
+            except OSError:
+                shutil.copy2(path, link)
+    return target
+
+
+def change_one_export(center_folder: Path) -> None:
+    """Drop the last data row of the center's first CSV export: a new file replaces the link,
+    so the center is processed again, as after a night when its export changed."""
+    path = sorted(center_folder.glob("*.csv"))[0]
+    lines = path.read_bytes().splitlines(keepends=True)
+    replacement = path.with_name(f".{path.name}.tmp")
+    replacement.write_bytes(b"".join(lines[:-1]))
+    os.replace(replacement, path)
+
+
 def _timed_steps(
     steps: _Steps, config: BenchConfig, landing: Path, scratch: Path
 ) -> dict[str, Timing]:
     """Run every timed step in order; their timings by name."""
+    from spinemet_etl.federated.cache import CACHE_ROOT
+
+    landing = linked_landing(landing, scratch / "landing")
     sets = write_mapping_sets(landing, repo_root() / "centers", scratch / "centers")
     data = scratch / "data"
     timings = {"baseline": _baseline(steps, landing, scratch)}
@@ -148,6 +177,9 @@ def _timed_steps(
             f"ingest_{kind}", landing, sets[kind], data, "--full-refresh"
         )
     timings["noop"] = steps.pipeline("noop", landing, sets["all"], data)
+    change_one_export(landing / CHANGED_CENTER)
+    timings["one_changed"] = steps.pipeline("one_changed", landing, sets["all"], data)
+    shutil.rmtree(data / CACHE_ROOT, ignore_errors=True)  # `report_s` is a report that reads every patient
     timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
     timings["preview"] = time_preview(steps, scratch)
     outbox = scratch / "outbox"
@@ -202,6 +234,7 @@ def results_record(
     spss: Timing,
     empty: Timing,
     noop: Timing,
+    one_changed: Timing,
     report: Timing,
     preview: Timing,
     summarize: Timing,
@@ -217,7 +250,9 @@ def results_record(
     noop_s / empty_flow_s`; `excel_row_us` and `csv_row_us` are the CPU
     microseconds a row of harmonizing the Excel and the CSV template centers (rowcost.py),
     `excel_row_ratio` the first over the second;
-    `peak_rss_mb` is that of the CSV ingest's process;
+    `one_changed_s` is a run after CHANGED_CENTER's export changed, after the no-op run,
+    `one_changed_ratio = one_changed_s / noop_s`; `peak_rss_mb` is that of the CSV
+    ingest's process;
     `prefect_server` is `temporary` (each step starts its own, as users run it) or
     `shared` (quick mode); `preview_s` is the wall time of `spinemet centers preview` of
     the demo's PREVIEW_CENTER at its demo size (whatever `patients` is). `summarize_s` is
@@ -238,6 +273,7 @@ def results_record(
         "ingest_spss_s": _seconds(spss),
         "empty_flow_s": _seconds(empty),
         "noop_s": _seconds(noop),
+        "one_changed_s": _seconds(one_changed),
         "report_s": _seconds(report),
         "preview_s": _seconds(preview),
         "summarize_s": _seconds(summarize),
@@ -245,6 +281,7 @@ def results_record(
         "peak_rss_mb": round(ingest.peak_rss_mb, 1),
         "ingest_ratio": _seconds(ingest) / _seconds(baseline),
         "noop_ratio": _seconds(noop) / _seconds(empty),
+        "one_changed_ratio": _seconds(one_changed) / _seconds(noop),
         "excel_engine": config.excel_engine,
         "excel_row_us": round(row_costs["excel"] * 1e6, 2),
         "csv_row_us": round(row_costs["csv"] * 1e6, 2),

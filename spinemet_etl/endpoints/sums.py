@@ -9,6 +9,7 @@ needs pairs across centers and so the rows (`plain_pooled_c`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from datetime import date
 
@@ -188,9 +189,9 @@ def _completeness(
 
 
 def block_pairs(
-    patients: pd.DataFrame, groups: Groups, n_blocks: int
+    patients: pd.DataFrame, groups: Groups, n_blocks: int, *, first: int = 0
 ) -> dict[str, list[PairCounts]]:
-    """Per score, the comparable pairs of the first `n_blocks` kinds of membership.
+    """Per score, the comparable pairs of the kinds of membership `first` to `n_blocks` − 1.
 
     Blocks 0 and 1 are within centers (the summaries' counts), 2 and 3 the pooled
     scope over all patients (the plain pooled C); patients are sorted by time once.
@@ -202,8 +203,9 @@ def block_pairs(
         for name, column, reverse in SCORES
     }
     pairs: dict[str, list[PairCounts]] = {name: [] for name in scores}
-    blocks = groups.membership_blocks()[:n_blocks]
-    for block, order in zip(blocks, groups.block_orders(time, event), strict=False):
+    blocks = groups.membership_blocks()[first:n_blocks]
+    orders = itertools.islice(groups.block_orders(time, event), first, n_blocks)
+    for block, order in zip(blocks, orders, strict=True):
         for name, (score, reverse) in scores.items():
             pairs[name].append(
                 harrell_c(block, time, event, score, groups.n_groups, reverse=reverse, order=order)

@@ -48,8 +48,8 @@ def is_slug(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(CENTER_ID_PATTERN, value) is not None
 
 
-def check_checksums(folder: Path) -> None:
-    """SHA256SUMS lists exactly the three files, each with its current SHA-256."""
+def check_checksums(folder: Path, files: tuple[str, ...] = SUMMARY_FILES) -> None:
+    """SHA256SUMS lists exactly `files` (a summary's three), each with its current SHA-256."""
     path = folder / CHECKSUMS
     if not path.is_file():
         raise SummaryProblem(f"{path}: missing; the folder must be sent whole")
@@ -57,9 +57,9 @@ def check_checksums(folder: Path) -> None:
     for line in path.read_text(encoding="ascii", errors="replace").splitlines():
         digest, _, name = line.partition("  ")
         listed[name] = digest
-    if sorted(listed) != sorted(SUMMARY_FILES):
-        raise SummaryProblem(f"{path}: lists {sorted(listed)}, not {sorted(SUMMARY_FILES)}")
-    for name in SUMMARY_FILES:
+    if sorted(listed) != sorted(files):
+        raise SummaryProblem(f"{path}: lists {sorted(listed)}, not {sorted(files)}")
+    for name in files:
         if not (folder / name).is_file():
             raise SummaryProblem(f"{folder / name}: missing; the folder must be sent whole")
         if sha256_of(folder / name) != listed[name]:
@@ -195,9 +195,15 @@ def read_risk_sets(path: Path, sums: dict[str, dict[str, float]]) -> pd.DataFram
     return frame.astype(dict.fromkeys(["time", *RISK_COLUMNS], np.int64))
 
 
-def read_summary(folder: Path, folder_center: str) -> tuple[CenterSummary, datetime]:
-    """The verified summary in `folder` and its creation time; SummaryProblem otherwise."""
-    check_checksums(folder)
+def read_summary(
+    folder: Path, folder_center: str, files: tuple[str, ...] = SUMMARY_FILES
+) -> tuple[CenterSummary, datetime]:
+    """The verified summary in `folder` and its creation time; SummaryProblem otherwise.
+
+    `files` are those SHA256SUMS must list (a summary's three; a statistics cache entry's
+    own, `federated.cache`).
+    """
+    check_checksums(folder, files)
     path = folder / SUMMARY_JSON
     document = read_document(path)
     _check_header(path, document, folder_center)

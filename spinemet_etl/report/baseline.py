@@ -52,8 +52,9 @@ def _named(labels: dict[str, str], other: str | None = None) -> Classify:
     order = list(dict.fromkeys(labels.values())) + ([other] if other else [])
 
     def classify(values: pd.Series) -> pd.Series:
-        text = values.astype("string")
-        mapped = [None if pd.isna(v) else labels.get(str(v), other) for v in text]
+        codes, distinct = pd.factorize(values.astype("string"))  # null: code -1
+        named = [labels.get(str(value), other) for value in distinct]
+        mapped = np.array([*named, None], dtype=object)[codes]
         return pd.Series(pd.Categorical(mapped, categories=order), index=values.index)
 
     return classify
@@ -89,11 +90,34 @@ Scopes = list[tuple[str, np.ndarray]]
 
 
 def _scopes(patients: pd.DataFrame) -> Scopes:
-    """Each center's rows (a mask), then all rows as the pooled scope."""
-    ids = patients["center_id"].astype(str).to_numpy()
-    centers = sorted(set(ids))
-    masks = [(center, ids == center) for center in centers]
-    return [*masks, (POOLED_SCOPE, np.ones(len(patients), dtype=bool))] if centers else []
+    """Each center's row numbers (ascending), then all rows as the pooled scope.
+
+    Row numbers, not a mask per center: a mask costs a byte per patient per center.
+    """
+    codes, values = pd.factorize(patients["center_id"])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
+    names = {str(value): code for code, value in enumerate(values)}
+    rows = [(c, order[bounds[names[c]] : bounds[names[c] + 1]]) for c in sorted(names)]
+    return [*rows, (POOLED_SCOPE, np.arange(len(patients)))] if rows else []
+
+
+def _tallies(
+    codes: np.ndarray, width: int, scopes: Scopes, absent: set[str], ks: list[int]
+) -> list[tuple[str, np.ndarray, int]]:
+    """Per scope: its patients without a class (code −1), then with each class in turn.
+
+    A center that does not collect the variable counts none; the pooled scope's counts
+    are the collecting centers' summed.
+    """
+    tallies: list[tuple[str, np.ndarray, int]] = [
+        (scope, np.bincount(codes[members] + 1, minlength=width) * (scope not in absent), k)
+        for (scope, members), k in zip(scopes[:-1], ks, strict=False)
+    ]
+    if scopes:
+        pooled = np.asarray(np.sum([tally for _, tally, _ in tallies], axis=0, dtype=np.int64))
+        tallies.append((scopes[-1][0], pooled, ks[-1]))
+    return tallies
 
 
 def _variable_rows(
@@ -108,26 +132,22 @@ def _variable_rows(
         many centers do not collect it).
     """
     known = classes.notna().to_numpy()
-    absent = {scope for scope, mask in scopes[:-1] if not known[mask].any()}
-    collecting = np.zeros(len(classes), dtype=bool)
-    for scope, mask in scopes[:-1]:
-        collecting |= mask & (scope not in absent)
+    absent = {scope for scope, members in scopes[:-1] if not known[members].any()}
     heading = [NOT_COLLECTED if scope in absent else "" for scope, _ in scopes]
     if absent:
         heading[-1] = f"not collected in {len(absent)} of {len(scopes) - 1} centers"
     rows = [BaselineRow(title, heading, heading=True)]
     codes = classes.cat.codes.to_numpy()
-    in_scope = [(scope, mask & collecting, k) for (scope, mask), k in zip(scopes, ks, strict=True)]
+    width = len(classes.cat.categories) + 1
+    tallies = _tallies(codes, width, scopes, absent, ks)
     for index, category in enumerate(classes.cat.categories):
         cells = [
-            ""
-            if scope in absent
-            else _share(int((codes[m] == index).sum()), int(known[m].sum()), k)
-            for scope, m, k in in_scope
+            "" if scope in absent else _share(int(tally[index + 1]), int(tally[1:].sum()), k)
+            for scope, tally, k in tallies
         ]
         rows.append(BaselineRow(str(category), cells))
     missing = [
-        "" if scope in absent else count_text(int((~known[m]).sum()), k) for scope, m, k in in_scope
+        "" if scope in absent else count_text(int(tally[0]), k) for scope, tally, k in tallies
     ]
     return [*rows, BaselineRow("Missing", missing)]
 
@@ -136,16 +156,16 @@ def _age_rows(age: pd.Series, scopes: Scopes, ks: list[int]) -> list[BaselineRow
     """Age at surgery, mean ± SD (hidden for a center of 1..K−1 patients), and missing."""
     values = pd.to_numeric(age, errors="coerce").astype("Float64").astype(float).to_numpy()
     cells, missing = [], []
-    for (_, mask), k in zip(scopes, ks, strict=True):
-        known = values[mask][~np.isnan(values[mask])]
-        if small(int(mask.sum()), k):
+    for (_, rows), k in zip(scopes, ks, strict=True):
+        known = values[rows][~np.isnan(values[rows])]
+        if small(rows.size, k):
             cells.append(f"{NULL} (n <{k})")
         elif known.size:
             sd = f" ± {known.std(ddof=1):.1f}" if known.size > 1 else ""
             cells.append(f"{known.mean():.1f}{sd}")
         else:
             cells.append(NULL)
-        missing.append(count_text(int(mask.sum() - known.size), k))
+        missing.append(count_text(rows.size - known.size, k))
     return [
         BaselineRow("Age at surgery, mean ± SD (years)", cells, heading=True),
         BaselineRow("Missing", missing),
@@ -171,7 +191,7 @@ def baseline_table(patients: pd.DataFrame, suppress_below: int) -> BaselineTable
     scopes = _scopes(patients)
     n_centers = len(scopes) - 1
     ks = [suppress_below if protects(s, n_centers, suppress_below) else 0 for s, _ in scopes]
-    sizes = [count_text(int(mask.sum()), k) for (_, mask), k in zip(scopes, ks, strict=True)]
+    sizes = [count_text(rows.size, k) for (_, rows), k in zip(scopes, ks, strict=True)]
     rows = [BaselineRow("Patients", sizes, heading=True)]
     rows += _age_rows(patients["age_at_surgery_years"], scopes, ks)
     for title, column, classify in CATEGORICAL:

@@ -53,18 +53,27 @@ def build_report(
     the page's figures and crosstab come from `reports/.report-cache.json` when it was
     written for the same partitions, endpoint file and `suppress_below`: the patients
     are then not read at all. Every build rewrites that cache just before the page.
+
+    The endpoints come from each center's statistics (`federated.cache`): kept in
+    `<data>/_cache/statistics/` per partition, so only the centers whose partition changed
+    are read for them, one at a time.
     """
-    from spinemet_etl.endpoints import compute_endpoints
-    from spinemet_etl.endpoints.io import read_data_cutoffs, read_endpoints, write_endpoints
+    from spinemet_etl.endpoints import endpoints_of
+    from spinemet_etl.endpoints.io import read_endpoints, write_endpoints
+    from spinemet_etl.federated.cache import consortium_statistics, return_freed_memory
 
     stamp = partition_stamp(data_root)
     endpoints_path = data_root / "reports" / "endpoints.parquet"
     endpoints = read_endpoints(data_root) if reuse_endpoints else None
     if endpoints is None:
-        patients = _patients(data_root, validate=True)
-        cutoffs = read_data_cutoffs(data_root)
-        endpoints = compute_endpoints(patients, pain_mcid=pain_mcid, data_cutoffs=cutoffs)
+        stats, _ = consortium_statistics(data_root, pain_mcid=pain_mcid)
+        endpoints = endpoints_of(stats)
+        del stats
+        return_freed_memory()
         endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
+        # every partition was validated: read just now, or when its cache entry was
+        # written from the same bytes
+        patients = _patients(data_root, validate=False)
         key = cache_key(stamp, endpoints_path, suppress_below)
         parts = _draw(data_root, key, patients, endpoints)
         del patients

@@ -57,15 +57,18 @@ def os_event_counts(patients: pd.DataFrame) -> dict[str, dict[str, int]]:
         Used to flag a median determined by fewer than 10 deaths when the endpoint table
         has no `os_events_n` row.
     """
-    deaths = patients[patients["os_event"].astype(bool)]
+    dead = patients["os_event"].astype(bool).to_numpy()
+    codes, centers = pd.factorize(patients["center_id"])
+    procedure = patients["procedure"]
     counts: dict[str, dict[str, int]] = {}
-    strata = [("all", deaths)] + [
-        (f"procedure={p}", deaths[deaths["procedure"] == p]) for p in PROCEDURES
+    strata = [("all", dead)] + [
+        (f"procedure={p}", dead & (procedure == p).to_numpy()) for p in PROCEDURES
     ]
-    for stratum, rows in strata:
-        per_center = rows["center_id"].astype(str).value_counts()
-        counts[stratum] = {str(c): int(v) for c, v in per_center.items()}
-        counts[stratum][POOLED_SCOPE] = len(rows)
+    for stratum, rows in strata:  # center codes of the deaths, not a copy of their rows
+        tally = np.bincount(codes[rows], minlength=len(centers))
+        ranked = np.argsort(-tally, kind="stable")  # most deaths first
+        counts[stratum] = {str(centers[i]): int(tally[i]) for i in ranked if tally[i]}
+        counts[stratum][POOLED_SCOPE] = int(rows.sum())
     return counts
 
 

@@ -78,22 +78,37 @@ def center_flows(
             counts.index.get_level_values(0), counts.index.get_level_values(1), counts, strict=True
         ):
             excluded.setdefault(str(center), {})[str(code)] = int(size)
+    dates = pd.DataFrame(
+        {
+            "surgery": pd.to_datetime(patients["surgery_date"]),
+            "contact": pd.to_datetime(patients["last_contact_date"]),
+        }
+    )
+    by_center = dates.groupby(patients["center_id"], observed=True, sort=False).agg(
+        analysed=("surgery", "size"),
+        first=("surgery", "min"),
+        last=("surgery", "max"),
+        cutoff=("contact", "max"),
+    )
     flows = []
-    for center, rows in patients.groupby(patients["center_id"].astype(str), sort=True):
-        surgery = pd.to_datetime(rows["surgery_date"])
-        contact = pd.to_datetime(rows["last_contact_date"])
+    for center, row in sorted(by_center.iterrows(), key=lambda item: str(item[0])):
         flows.append(
             CenterFlow(
                 center_id=str(center),
-                analysed=len(rows),
+                analysed=int(row["analysed"]),
                 excluded=excluded.get(str(center), {}),
-                cutoff=f"{contact.max():%Y-%m-%d}" if contact.notna().any() else "",
+                cutoff=_when(row["cutoff"], "%Y-%m-%d"),
                 stated_cutoff=(stated_cutoffs or {}).get(str(center), ""),
-                surgery_from=f"{surgery.min():%Y-%m}" if surgery.notna().any() else "",
-                surgery_to=f"{surgery.max():%Y-%m}" if surgery.notna().any() else "",
+                surgery_from=_when(row["first"], "%Y-%m"),
+                surgery_to=_when(row["last"], "%Y-%m"),
             )
         )
     return flows
+
+
+def _when(value: pd.Timestamp, form: str) -> str:
+    """A date in `form`, or "" for a center without any (NaT)."""
+    return "" if pd.isna(value) else f"{value:{form}}"
 
 
 def _in_rule_order(excluded: dict[str, int]) -> list[tuple[str, int]]:

@@ -20,7 +20,9 @@ from spinemet_etl.bench.consortium import (
 from spinemet_etl.bench.measure import Timing
 from spinemet_etl.bench.run import (
     BenchConfig,
+    change_one_export,
     child_env,
+    linked_landing,
     measure_preview,
     repo_root,
     results_record,
@@ -32,7 +34,8 @@ from spinemet_etl.synth.consortium import CenterPlan
 RESULT_KEYS = {
     "date", "package_version", "machine", "patients", "centers", "prefect_server", "rows",
     "baseline_s", "ingest_s", "ingest_excel_s", "ingest_spss_s", "empty_flow_s",
-    "noop_s", "report_s", "preview_s", "summarize_s", "pool_s", "peak_rss_mb", "ingest_ratio",
+    "noop_s", "one_changed_s", "one_changed_ratio", "report_s", "preview_s", "summarize_s",
+    "pool_s", "peak_rss_mb", "ingest_ratio",
     "noop_ratio", "excel_engine", "excel_row_us", "csv_row_us", "excel_row_ratio",
 }  # fmt: skip
 MACHINE_KEYS = {"cores", "memory_gib", "cpu_model", "python", "os"}
@@ -131,12 +134,14 @@ def test_results_record_ratios() -> None:
     config = BenchConfig(patients=100, centers=6, seed=1, work=Path("unused"))
     record = results_record(
         baseline=_timing(2.0), ingest=_timing(7.0), excel=_timing(1.0), spss=_timing(1.0),
-        empty=_timing(4.0), noop=_timing(5.0), report=_timing(3.0), preview=_timing(1.5),
+        empty=_timing(4.0), noop=_timing(5.0), one_changed=_timing(8.0), report=_timing(3.0),
+        preview=_timing(1.5),
         rows=10, row_costs=COSTS, config=config, summarize=_timing(1.0), pool=_timing(0.5),
     )  # fmt: skip
     assert set(record) == RESULT_KEYS
     assert record["ingest_ratio"] == 3.5
     assert record["noop_ratio"] == 1.25
+    assert record["one_changed_ratio"] == 1.6
     assert record["peak_rss_mb"] == 123.4
     assert record["preview_s"] == 1.5
 
@@ -145,13 +150,28 @@ def test_excel_row_ratio_is_the_excel_cost_a_row_over_the_csv_cost() -> None:
     config = BenchConfig(patients=100, centers=6, seed=1, work=Path("unused"))
     record = results_record(
         baseline=_timing(2.0), ingest=_timing(10.0), excel=_timing(7.0), spss=_timing(1.0),
-        empty=_timing(1.0), noop=_timing(5.0), report=_timing(3.0), preview=_timing(1.0),
+        empty=_timing(1.0), noop=_timing(5.0), one_changed=_timing(6.0), report=_timing(3.0),
+        preview=_timing(1.0),
         summarize=_timing(1.0), pool=_timing(1.0), rows=60, config=config,
         row_costs={"excel": 30e-6, "csv": 12e-6},
     )  # fmt: skip
     assert (record["excel_row_us"], record["csv_row_us"]) == (30.0, 12.0)
     assert record["excel_row_ratio"] == 2.5
     assert record["excel_engine"] == "calamine"
+
+
+def test_one_export_changes_in_the_linked_landing_only(tmp_path: Path) -> None:
+    source = tmp_path / "consortium"
+    (source / "boston").mkdir(parents=True)
+    (source / "boston" / "registry.csv").write_bytes(b"id,age\r\n1,50\r\n2,61\r\n")
+    (source / "lyon").mkdir()
+    (source / "lyon" / "export.xls").write_bytes(b"workbook")
+    landing = linked_landing(source, tmp_path / "landing")
+    assert (landing / "lyon" / "export.xls").samefile(source / "lyon" / "export.xls")
+    change_one_export(landing / "boston")
+    assert (landing / "boston" / "registry.csv").read_bytes() == b"id,age\r\n1,50\r\n"
+    assert (source / "boston" / "registry.csv").read_bytes().endswith(b"2,61\r\n")
+    assert sorted(p.name for p in (landing / "boston").iterdir()) == ["registry.csv"]
 
 
 def test_excel_engine_flag_reaches_every_step(tmp_path: Path) -> None:
@@ -189,7 +209,8 @@ def test_format_table_has_a_line_per_key() -> None:
     config = BenchConfig(patients=1000, centers=6, seed=1, work=Path("unused"))
     record = results_record(
         baseline=_timing(1.0), ingest=_timing(2.0), excel=_timing(1.0), spss=_timing(1.0),
-        empty=_timing(1.0), noop=_timing(1.0), report=_timing(1.0), preview=_timing(1.0),
+        empty=_timing(1.0), noop=_timing(1.0), one_changed=_timing(1.0), report=_timing(1.0),
+        preview=_timing(1.0),
         rows=10, row_costs=COSTS, config=config, summarize=_timing(1.0), pool=_timing(1.0),
     )  # fmt: skip
     table = format_table([record]).splitlines()
@@ -220,6 +241,9 @@ def test_bench_end_to_end(tmp_path: Path) -> None:
     assert results["rows"] >= 600
     assert results["ingest_ratio"] == pytest.approx(results["ingest_s"] / results["baseline_s"])
     assert results["noop_ratio"] == pytest.approx(results["noop_s"] / results["empty_flow_s"])
+    assert results["one_changed_ratio"] == pytest.approx(
+        results["one_changed_s"] / results["noop_s"]
+    )
     texts = {"date", "package_version", "machine", "prefect_server", "excel_engine"}
     assert all(results[key] > 0 for key in RESULT_KEYS - texts)
 
