@@ -6,6 +6,7 @@ equivalence, mixed-mode, privacy and bad-summary tests.
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from spinemet_etl.endpoints import compute_endpoints
 from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
@@ -96,7 +98,15 @@ def _needles(consortium: dict[str, Any]) -> Any:
     needles.exact |= set(patients["patient_id"]) | set(patients["source_file"])
     for column in ("surgery_date", "last_contact_date", "death_date", "local_recurrence_date"):
         needles.exact |= date_forms(patients[column])
+    # The one date a summary may hold: the cut-off its center's mapping states
+    # (federated.md), which is also the last contact of the patients seen on that day.
+    needles.exact -= date_forms(_stated_cutoffs().values())
     return needles
+
+
+def _stated_cutoffs() -> dict[str, str]:
+    mappings = {path.stem: yaml.safe_load(path.read_text()) for path in CENTERS.glob("*.yaml")}
+    return {c: str(m["data_cutoff"]) for c, m in mappings.items() if "data_cutoff" in m}
 
 
 def test_no_identifier_pseudonym_date_or_file_name_in_any_summary(
@@ -111,6 +121,8 @@ def test_no_identifier_pseudonym_date_or_file_name_in_any_summary(
             "SHA256SUMS", "risk_sets.parquet", "summary.html", "summary.json",
         ]  # fmt: skip
         assert leaks(texts, needles) == [], folder
+        summary = json.loads((folder / "summary.json").read_text())
+        assert summary["data_cutoff"]["date"] == _stated_cutoffs()[folder.parent.name]
 
 
 def test_the_scan_catches_a_leak_planted_in_a_summary(
