@@ -5,6 +5,8 @@ a logo from S3. Offline, a validation page still reads (its content is plain HTM
 the index is empty: bootstrap-table draws its list of validations in the browser. So each
 page is rewritten after GX builds it: remote scripts, stylesheets and images are dropped,
 and every bootstrap-table is written out as a plain HTML table with the same rows.
+Links to files the site does not hold (GX links each validation to an expectation-suite
+page it never writes, and a favicon at a wrong depth) are dropped, their text kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import html
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 _REMOTE_TAG = re.compile(
     r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)\s*=\s*["']?(?:https?:)?//[^>]*>"""
@@ -28,13 +31,17 @@ _LITERAL_LINE = r"^\s*{key}: (?P<literal>.*),\s*$"
 _STATUS_ICON = re.compile(r'(<i class="[^"]*\bge-(?P<status>success|failed)-icon\b[^"]*"\s*>)</i>')
 """The index's status icons are Font Awesome's, which is not loaded: a word says it instead."""
 _STATUS_WORDS = {"success": "passed", "failed": "failed"}
+_ANCHOR = re.compile(
+    r'<a\b[^>]*?\bhref="(?P<href>[^"#:]+)(?:#[^"]*)?"[^>]*>(?P<text>.*?)</a>', re.DOTALL
+)
+_LINK_TAG = re.compile(r'<link\b[^>]*?\bhref="(?P<href>[^"#:]+)"[^>]*>')
 
 
 def make_offline(site: Path) -> None:
     """Rewrite every page under `site` so that it works without a network."""
     for page in sorted(site.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
-        offline = offline_page(text)
+        offline = without_dead_links(offline_page(text), page.parent)
         if offline != text:
             page.write_text(offline, encoding="utf-8")
 
@@ -46,6 +53,17 @@ def offline_page(text: str) -> str:
     text = _REMOTE_TAG.sub("", text)
     text = _STATUS_ICON.sub(lambda m: f"{m[1]}{_STATUS_WORDS[m['status']]}</i>", text)
     return _REMOTE_CSS_URL.sub("none", text)
+
+
+def without_dead_links(text: str, folder: Path) -> str:
+    """`text` without the relative links whose target is not a file beside `folder`:
+    an anchor keeps its text, a `<link>` tag goes."""
+
+    def dead(href: str) -> bool:
+        return not (folder / unquote(href)).is_file()
+
+    text = _ANCHOR.sub(lambda m: m["text"] if dead(m["href"]) else m[0], text)
+    return _LINK_TAG.sub(lambda m: "" if dead(m["href"]) else m[0], text)
 
 
 def _write_out_table(text: str, table_id: str, script_body: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -48,6 +49,19 @@ def test_no_page_loads_anything_from_the_network(index: Path) -> None:
     assert {page.name: remote_loads(page.read_text(encoding="utf-8")) for page in pages} == {
         page.name: [] for page in pages
     }
+
+
+def test_every_link_of_every_page_leads_to_a_file_of_the_site(index: Path) -> None:
+    """GX links each validation to an expectation-suite page it never writes, and its
+    favicon at a wrong depth: those links are dropped, their text kept."""
+    dead = {}
+    for page in sorted(index.parent.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        hrefs = re.findall(r'\b(?:href|src)="([^"#:]+)(?:#[^"]*)?"', text)
+        dead[page.name] = [h for h in hrefs if not (page.parent / unquote(h)).is_file()]
+        assert hrefs or page != index, "the index links to its validations"
+    assert dead == {name: [] for name in dead}
+    assert "patients.lyon" in index.read_text(encoding="utf-8")  # a dropped link's text
 
 
 @pytest.mark.integration
