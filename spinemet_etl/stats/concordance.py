@@ -64,7 +64,10 @@ def harrell_c(
         higher score (`reverse=True`: the lower score, for scores where higher predicts
         shorter survival); tied scores count ½: C = (concordant + tied / 2) /
         (concordant + discordant + tied). Rows with a NaN score are left out. One
-        vectorized pass per distinct score value, so meant for scores with few values.
+        vectorized pass per distinct score value, so meant for scores with few values;
+        the passes run over cells, not patients: patients of equal (group, time, status,
+        score) pair alike, so each cell counts once, weighted by its patients (at day
+        resolution a few thousand cells per group, whatever the number of patients).
         `order` may pass a precomputed `group_sort_order(group, n_groups, time, event)`.
     """
     g = np.asarray(group, dtype=np.int64)
@@ -73,19 +76,19 @@ def harrell_c(
     codes, n_values = _score_codes(np.asarray(score, dtype=np.float64))
     if order is None:
         order = group_sort_order(g, n_groups, t, event_first=e)
-    g, t, e, codes = g[order], t[order], e[order], codes[order]
+    g, t, e, codes, weight = _cells(g[order], t[order], e[order], codes[order], n_values)
     block_end = _block_ends(g, t, e)[e]
     group_end = segment_starts(g, n_groups)[g[e] + 1]
-    lower, tied, scored_after = _score_counts(codes, e, block_end, group_end, n_values)
+    lower, tied, scored_after = _score_counts(codes, e, weight, block_end, group_end, n_values)
     higher = scored_after - lower - tied
     concordant, discordant = (lower, higher) if reverse else (higher, lower)
     scored = codes[e] < n_values
     sums = [
-        np.bincount(g[e][scored], weights=x[scored], minlength=n_groups)
+        np.bincount(g[e][scored], weights=(x * weight[e])[scored], minlength=n_groups)
         for x in (concordant, discordant, tied)
     ]
     early = [np.where(scored, x, 0.0) for x in (concordant, discordant, tied)]
-    late = _earlier_counts(g, t, e, codes, n_values, n_groups)
+    late = _earlier_counts(g, t, e, codes, weight, n_values, n_groups)
     late_lower, late_tied, late_higher = late
     late_concordant, late_discordant = (
         (late_higher, late_lower) if reverse else (late_lower, late_higher)
@@ -97,7 +100,7 @@ def harrell_c(
     d_pairs = per_row[0] + per_row[1] + per_row[2]
 
     def by_group(values: FloatArray) -> FloatArray:
-        return np.bincount(g, weights=values, minlength=n_groups).astype(np.float64)
+        return np.bincount(g, weights=values * weight, minlength=n_groups).astype(np.float64)
 
     influence = (
         by_group(d_numerator**2), by_group(d_numerator * d_pairs), by_group(d_pairs**2)
@@ -105,17 +108,45 @@ def harrell_c(
     return pair_counts(sums[0], sums[1], sums[2], influence)
 
 
+def _cells(
+    g: IntArray, t: FloatArray, e: np.ndarray, codes: IntArray, n_values: int
+) -> tuple[IntArray, FloatArray, np.ndarray, IntArray, IntArray]:
+    """Sorted rows of equal (group, time, status, score code) merged into one cell each.
+
+    Returns the cells' group, time, status and code, in (group, time, status, code)
+    order, and `weight`, the rows each holds. A cell's rows are never comparable with
+    one another and alike against every other row, so counting a cell once and
+    weighting it gives every row's counts.
+    """
+    new_block = np.ones(g.size, dtype=bool)
+    new_block[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1]) | (e[1:] != e[:-1])
+    key = (np.cumsum(new_block) - 1) * (n_values + 1) + codes
+    by_cell = np.argsort(key, kind="stable")
+    key = key[by_cell]
+    first = np.flatnonzero(np.diff(key, prepend=-1) != 0)
+    weight = np.diff(first, append=key.size)
+    rows = by_cell[first]
+    return g[rows], t[rows], e[rows], codes[rows], weight
+
+
 def _earlier_counts(
-    g: IntArray, t: FloatArray, e: np.ndarray, codes: IntArray, n_values: int, n_groups: int
+    g: IntArray,
+    t: FloatArray,
+    e: np.ndarray,
+    codes: IntArray,
+    weight: IntArray,
+    n_values: int,
+    n_groups: int,
 ) -> list[FloatArray]:
-    """For each scored row, the comparable earlier events (events of its group before its
-    block of equal time and status) with a lower, equal and higher score; rows sorted."""
+    """For each scored cell, the comparable earlier events (events of its group before its
+    block of equal time and status) with a lower, equal and higher score; cells sorted,
+    `weight` the rows of each."""
     block_start = _block_starts(g, t, e)
     group_start = segment_starts(g, n_groups)[g]
     lower, tied, total = (np.zeros(codes.size) for _ in range(3))
     below = np.zeros(codes.size + 1, dtype=np.int64)
     for value in range(n_values):
-        at_most = np.concatenate([[0], np.cumsum(e & (codes <= value))])
+        at_most = np.concatenate([[0], np.cumsum(np.where(e & (codes <= value), weight, 0))])
         rows = np.flatnonzero(codes == value)
         starts, stops = group_start[rows], block_start[rows]
         lower[rows] = below[stops] - below[starts]
@@ -183,15 +214,20 @@ def _score_codes(score: FloatArray) -> tuple[IntArray, int]:
 
 
 def _score_counts(
-    codes: IntArray, event: np.ndarray, block_end: IntArray, group_end: IntArray, n_values: int
+    codes: IntArray,
+    event: np.ndarray,
+    weight: IntArray,
+    block_end: IntArray,
+    group_end: IntArray,
+    n_values: int,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """For each event row: scored rows after it (block_end..group_end) lower, equal, in all."""
+    """For each event cell: scored rows after it (block_end..group_end) lower, equal, in all."""
     event_codes = codes[event]
     lower = np.zeros(event_codes.size)
     tied = np.zeros(event_codes.size)
     below = np.zeros(codes.size + 1, dtype=np.int64)
     for value in range(n_values):
-        at_most = np.concatenate([np.cumsum((codes <= value)[::-1])[::-1], [0]])
+        at_most = np.concatenate([np.cumsum(np.where(codes <= value, weight, 0)[::-1])[::-1], [0]])
         rows = np.flatnonzero(event_codes == value)
         ends, stops = block_end[rows], group_end[rows]
         lower[rows] = below[ends] - below[stops]
