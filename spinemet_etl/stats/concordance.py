@@ -8,6 +8,10 @@ import numpy as np
 
 from spinemet_etl.stats.grouping import FloatArray, IntArray, group_sort_order, segment_starts
 
+CELL_TALLY_ROWS = 4
+"""Cells are tallied, not sorted, when (blocks of equal group, time and status) × (score
+values + 1) is at most this many times the rows."""
+
 
 @dataclass(frozen=True)
 class PairCounts:
@@ -120,7 +124,15 @@ def _cells(
     """
     new_block = np.ones(g.size, dtype=bool)
     new_block[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1]) | (e[1:] != e[:-1])
-    key = (np.cumsum(new_block) - 1) * (n_values + 1) + codes
+    block = np.cumsum(new_block) - 1
+    width = n_values + 1
+    key = block * width + codes
+    n_keys = (int(block[-1]) + 1) * width if g.size else 0
+    if n_keys <= CELL_TALLY_ROWS * g.size:  # ties abound: tally every (block, code)
+        tally = np.bincount(key, minlength=n_keys)
+        cells = np.flatnonzero(tally)
+        rows = np.flatnonzero(new_block)[cells // width]
+        return g[rows], t[rows], e[rows], cells % width, tally[cells]
     by_cell = np.argsort(key, kind="stable")
     key = key[by_cell]
     first = np.flatnonzero(np.diff(key, prepend=-1) != 0)
