@@ -53,9 +53,7 @@ def test_cells_of_tied_patients_count_as_every_pair(seed: int, times: int) -> No
     event = rng.random(n) < 0.6
     score = rng.integers(0, 4, n).astype(float)
     score[rng.random(n) < 0.1] = np.nan
-    concordant, discordant, tied, influence = _pairs_one_by_one(
-        group, time, event, score, n_groups
-    )
+    concordant, discordant, tied, influence = _pairs_one_by_one(group, time, event, score, n_groups)
     pairs = harrell_c(group, time, event, score, n_groups)
     assert concordant.sum() > 1000 and tied.sum() > 50
     np.testing.assert_array_equal(pairs.concordant, concordant)
