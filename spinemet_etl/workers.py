@@ -24,6 +24,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from spinemet_etl.dataset import PART_NAME
+from spinemet_etl.federated.cache import cache_staged_partition
 from spinemet_etl.pipeline import Prepared, harmonize_and_gate
 from spinemet_etl.quality.config import QualityConfig
 from spinemet_etl.results import CenterResult
@@ -34,6 +36,7 @@ PRELOAD = (
     "spinemet_etl.forkserver_watch",
     "spinemet_etl.harmonize",
     "spinemet_etl.quality.gate",
+    "spinemet_etl.federated.cache",
     "great_expectations",
     "great_expectations.expectations",
 )
@@ -42,6 +45,7 @@ the first makes the fork server end with the run, even while it imports the othe
 RUN_PID_ENV = "SPINEMET_RUN_PID"
 """The run's process id, for the fork server's watch (`forkserver_watch`, which reads it)."""
 LOGGER = "spinemet_etl"
+log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5
 ALLOCATOR_ENV = {"MIMALLOC_PURGE_DELAY": "0"}
 """Makes the workers' pyarrow allocator (mimalloc) return freed pages to the system at once."""
@@ -137,8 +141,32 @@ def prepare_center(
         except Exception as exc:
             answer.error = exc
             answer.frames = "".join(traceback.format_tb(exc.__traceback__))
+        else:
+            _cache_statistics(settings, center_id, answer.prepared)
     answer.records = collected.records
     return answer
+
+
+def _cache_statistics(settings: Settings, center_id: str, prepared: Prepared) -> None:
+    """The staged center's endpoint statistics, counted here for the report (its cache).
+
+    A failure costs only time: the report counts the center from its rows, and raises
+    there if the partition cannot be read.
+    """
+    if prepared.staged is None:
+        return
+    partition = prepared.staged["patients"] / PART_NAME
+    try:
+        cache_staged_partition(
+            settings.data_path, center_id, partition, pain_mcid=settings.pain_mcid
+        )
+    except Exception as exc:
+        log.warning(
+            "center %s: endpoint statistics not cached in the worker (%s); the report counts "
+            "them from the published rows",
+            center_id,
+            type(exc).__name__,
+        )
 
 
 def _die_with_run(run_pid: int) -> None:

@@ -114,6 +114,7 @@ def read_patients(
     validate: bool = True,
     columns: Sequence[str] | None = None,
     centers: Sequence[str] | None = None,
+    partitions: Sequence[Path] | None = None,
 ) -> pd.DataFrame:
     """All centers' harmonized patients (`columns` of them, default all), `center_id` from the path.
 
@@ -129,10 +130,12 @@ def read_patients(
     categories, nullable integers and booleans Int16/Int64/boolean. Centers come in
     sorted order, rows in file order. Partitions are read one at a time, only the
     columns asked for, straight into preallocated arrays (no concatenation, no
-    whole-frame copy). `centers`, when given, reads only those centers' partitions.
+    whole-frame copy). `centers`, when given, reads only those centers' partitions;
+    `partitions`, partition files to read instead of the published ones (each in a
+    `center_id=<id>` folder: a run's staged partitions).
     """
     names = list(PatientsModel.to_schema().columns) if columns is None else list(columns)
-    paths = sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
+    paths = _partition_paths(data_root, partitions)
     if centers is not None:
         paths = [path for path in paths if path.parent.name.split("=", 1)[1] in set(centers)]
     footers = [pq.read_metadata(path) for path in paths]
@@ -163,14 +166,26 @@ def read_patients(
     return frame
 
 
-def read_data_cutoffs(data_root: Path, centers: Sequence[str] | None = None) -> dict[str, date]:
+def _partition_paths(data_root: Path, partitions: Sequence[Path] | None) -> list[Path]:
+    """`partitions` sorted, else every published patients partition, in center order."""
+    if partitions is not None:
+        return sorted(Path(path) for path in partitions)
+    return sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
+
+
+def read_data_cutoffs(
+    data_root: Path,
+    centers: Sequence[str] | None = None,
+    partitions: Sequence[Path] | None = None,
+) -> dict[str, date]:
     """Each published center's data cut-off, from its partition's `spinemet.data_cutoff`.
 
     A partition without it (written before cut-offs were recorded) is left out: the
     endpoints then use the center's latest last contact, which is what it would hold.
+    `partitions`: as for `read_patients`.
     """
     cutoffs = {}
-    for path in sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB)):
+    for path in _partition_paths(data_root, partitions):
         center_id = path.parent.name.split("=", 1)[1]
         if centers is not None and center_id not in centers:
             continue

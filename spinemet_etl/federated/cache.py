@@ -130,11 +130,20 @@ def entry_folder(data_root: Path, center_id: str, key: dict[str, Any]) -> Path:
 
 
 def compute_entry(
-    data_root: Path, center_id: str, *, pain_mcid: float, time_unit: str
+    data_root: Path,
+    center_id: str,
+    *,
+    pain_mcid: float,
+    time_unit: str,
+    partition: Path | None = None,
 ) -> CenterEntry:
-    """A center's entry from its partition's rows (validated as the report reads them)."""
-    patients = read_patients(data_root, columns=REPORT_COLUMNS, centers=[center_id])
-    cutoffs = read_data_cutoffs(data_root, [center_id])
+    """A center's entry from its partition's rows (validated as the report reads them);
+    `partition`: that file instead of the published one (a staged partition)."""
+    files = None if partition is None else [partition]
+    patients = read_patients(
+        data_root, columns=REPORT_COLUMNS, centers=[center_id], partitions=files
+    )
+    cutoffs = read_data_cutoffs(data_root, [center_id], partitions=files)
     stats = from_rows(
         patients, pain_mcid=pain_mcid, time_unit=time_unit, plain_c=False, data_cutoffs=cutoffs
     )
@@ -211,6 +220,29 @@ def center_entry(
     entry = compute_entry(data_root, center_id, pain_mcid=pain_mcid, time_unit=time_unit)
     write_entry(entry, folder, key, data_root)
     return entry, False
+
+
+def cache_staged_partition(
+    data_root: Path, center_id: str, partition: Path, *, pain_mcid: float, time_unit: str = "day"
+) -> bool:
+    """Count and keep a center's entry from its staged partition file, before it is published.
+
+    A worker calls it once the center is staged: publishing renames that very file into
+    place, so its bytes, hence the entry's key, are the published partition's, and the
+    report finds the entry instead of reading the center's rows. The centers' statistics
+    are so counted by the workers, side by side, while other centers are harmonized,
+    not one after another in the report. An entry that is already there and verifies is
+    kept. Returns whether an entry was written.
+    """
+    key = entry_key(partition, pain_mcid=pain_mcid, time_unit=time_unit)
+    folder = entry_folder(data_root, center_id, key)
+    if read_entry(folder, center_id, key) is not None:
+        return False
+    entry = compute_entry(
+        data_root, center_id, pain_mcid=pain_mcid, time_unit=time_unit, partition=partition
+    )
+    write_entry(entry, folder, key, data_root)
+    return True
 
 
 def return_freed_memory() -> None:

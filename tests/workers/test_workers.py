@@ -212,3 +212,33 @@ def test_a_center_its_worker_cannot_stage_fails_and_nothing_is_published(
     assert outcome.error["code"] == "publish-failed"
     assert "boston" in outcome.error["message"]
     assert not partition_file(data, "patients", "boston").exists()
+
+
+@pytest.mark.slow
+def test_a_worker_counts_the_staged_centers_statistics_for_the_report(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from spinemet_etl.federated.cache import center_entry, compute_entry
+    from spinemet_etl.federated.folder import summary_document
+    from spinemet_etl.publish import commit_center
+
+    landing = tmp_path / "landing"
+    write_consortium(landing, n_patients=60, seed=11)
+    settings = Settings(landing=landing, centers_dir=demo_centers_dir(), data=str(tmp_path / "d"))
+    quality = load_quality_config()
+    answer = (
+        worker_pool(2)
+        .submit(prepare_center, settings, "boston", RUN_ID, None, quality, logging.INFO)
+        .result()
+    )
+    assert answer.error is None and answer.prepared is not None
+    assert answer.prepared.staged is not None
+    commit_center(answer.prepared.staged, settings.data_path, RUN_ID, "boston")
+    entry, cached = center_entry(settings.data_path, "boston", pain_mcid=2.0, time_unit="day")
+    assert cached  # the report reads no row of boston
+    from_rows = compute_entry(settings.data_path, "boston", pain_mcid=2.0, time_unit="day")
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    assert summary_document(entry.summary, when) == summary_document(from_rows.summary, when)
+    assert entry.pairs.equals(from_rows.pairs)
