@@ -143,7 +143,14 @@ def build_data_docs(
 
 
 def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str | None) -> None:
-    """Add the validations to GX's store and build the site.
+    """Add the validations to GX's store and build the site: its index and the pages of
+    these validations only, or every page when the site has no index yet (a first
+    build, or after a full disk removed it).
+
+    Notes:
+        Building every page re-renders every validation ever stored: 0.7 s with 51
+        validations, 5.3 s with 501 (a consortium of 50 centers after ten runs), and
+        growing each night; the index and one new page took 0.16 and 0.96 s.
 
     The run name is `run-<run id>`: GX parses a run name as a time when it can, and a run
     id whose suffix is all digits (`…Z-6427`) parses as an impossible UTC offset that
@@ -158,6 +165,7 @@ def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str
     context = _file_context(data_root)
     run_name = f"run-{run_id}" if run_id is not None else None
     run = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
+    keys = []
     for gate in results:
         validation = gate.gx_validation()
         if validation is None:
@@ -168,5 +176,18 @@ def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str
         )
         validation.meta["run_id"] = run
         context.validation_results_store.set(key, validation)
-    context.build_data_docs(site_names=[SITE_NAME])
-    make_offline(data_root / SITE)
+        keys.append(key)
+    site = data_root / SITE
+    whole = not (site / "index.html").is_file()
+    if not (whole or keys):
+        return
+    before = _page_stamps(site)
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=None if whole else keys)
+    after = _page_stamps(site)
+    make_offline(site, [page for page, stamp in after.items() if before.get(page) != stamp])
+
+
+def _page_stamps(site: Path) -> dict[Path, tuple[int, int]]:
+    """Every page of the site with its (mtime in ns, size): which pages a build wrote."""
+    return {page: (stat.st_mtime_ns, stat.st_size)
+            for page in site.rglob("*.html") for stat in [page.stat()]}  # fmt: skip

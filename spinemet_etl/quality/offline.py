@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import html
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -37,9 +38,9 @@ _ANCHOR = re.compile(
 _LINK_TAG = re.compile(r'<link\b[^>]*?\bhref="(?P<href>[^"#:]+)"[^>]*>')
 
 
-def make_offline(site: Path) -> None:
-    """Rewrite every page under `site` so that it works without a network."""
-    for page in sorted(site.rglob("*.html")):
+def make_offline(site: Path, pages: Iterable[Path] | None = None) -> None:
+    """Rewrite every page under `site` (or `pages` of it) so that it works without a network."""
+    for page in sorted(site.rglob("*.html") if pages is None else pages):
         text = page.read_text(encoding="utf-8")
         offline = without_dead_links(offline_page(text), page.parent)
         if offline != text:

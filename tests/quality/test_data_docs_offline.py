@@ -78,3 +78,23 @@ def test_offline_index_lists_every_centers_validations(index: Path, tmp_path: Pa
         pages = [index.parent / link for link in links if link.startswith("validations/")]
         assert len(pages) == 1 and pages[0].is_file(), words
         assert pages[0].stem == words[-1].removeprefix("patients."), words
+
+
+def test_a_later_run_writes_its_own_pages_and_the_index_only(tmp_path: Path) -> None:
+    """Re-rendering every stored validation each night grows with the history; a run adds
+    its pages and rewrites the index, and the earlier pages stay as they were."""
+    gates = [run_quality_gate(center(patients(30), center_id=c), patients(30), CONFIG)
+             for c in CENTERS]  # fmt: skip
+    index = build_data_docs(tmp_path, gates, run_id=RUN_ID)
+    earlier = {page: (page.stat().st_mtime_ns, page.read_bytes())
+               for page in index.parent.rglob("*.html") if page != index}  # fmt: skip
+    later = [run_quality_gate(center(patients(30), center_id="lyon"), patients(30), CONFIG)]
+    build_data_docs(tmp_path, later, run_id="20261127T020000Z-aaaa")
+    pages = set(index.parent.rglob("*.html")) - {index}
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in earlier} == earlier
+    (new,) = pages - set(earlier)
+    assert "run-20261127T020000Z-aaaa" in str(new) and new.stem == "lyon"
+    assert remote_loads(new.read_text(encoding="utf-8")) == []
+    text = index.read_text(encoding="utf-8")
+    assert f"run-{RUN_ID}" in text and "run-20261127T020000Z-aaaa" in text
+    assert remote_loads(text) == []
