@@ -16,6 +16,8 @@ from spinemet_etl.stats.grouping import (
 from spinemet_etl.stats.km import Z_95, GroupedKM, log_ci
 
 MEDIAN_TOLERANCE = float(np.finfo(float).eps ** 0.5)
+COLLETT_UPPER, COLLETT_LOWER = 0.55, 0.45
+"""The survival levels around the median between which Collett's SE takes the curve's slope."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,9 @@ def median_survival(km: GroupedKM) -> GroupValues:
         by the same rule as the median (R `print.survfit`). The SE is Collett's (Modelling
         Survival Data in Medical Research, §2.4), the "median ± SE" of clinical papers:
         se(Ŝ(t̂)) / f̂ with Greenwood's se on the survival scale and f̂ = (Ŝ(û) − Ŝ(l̂)) /
-        (l̂ − û), û the last event time with Ŝ ≥ 0.55, l̂ the first with Ŝ ≤ 0.45.
+        (l̂ − û), û the last event time with Ŝ ≥ 0.55, l̂ the first with Ŝ ≤ 0.45, both
+        within √ε as R's median rule (a curve at exactly 0.55, computed as 0.5499…9 by
+        one program and 0.55 by another, would otherwise pick another û).
     """
     median = median_of_curve(km, km.surv)
     return GroupValues(
@@ -73,8 +77,10 @@ def median_survival(km: GroupedKM) -> GroupValues:
 def _collett_se(km: GroupedKM, median: FloatArray) -> FloatArray:
     """se(Ŝ(t̂)) / f̂ per group; NaN where t̂, û or l̂ does not exist."""
     is_event = km.n_event > 0
-    u_row = last_in_group(is_event & (km.surv >= 0.55), km.group, km.n_groups)
-    l_row = first_in_group(is_event & (km.surv <= 0.45), km.group, km.n_groups)
+    upper = km.surv >= COLLETT_UPPER - MEDIAN_TOLERANCE
+    lower = km.surv <= COLLETT_LOWER + MEDIAN_TOLERANCE
+    u_row = last_in_group(is_event & upper, km.group, km.n_groups)
+    l_row = first_in_group(is_event & lower, km.group, km.n_groups)
     density = (take_or_nan(km.surv, u_row) - take_or_nan(km.surv, l_row)) / (
         take_or_nan(km.time, l_row) - take_or_nan(km.time, u_row)
     )

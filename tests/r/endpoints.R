@@ -47,9 +47,10 @@ collett_se <- function(fit, median) {
   ev <- fit$n.event > 0
   t <- fit$time[ev]
   s <- fit$surv[ev]
-  if (!any(s >= 0.55) || !any(s <= 0.45)) return(NA)
-  u <- max(which(s >= 0.55))
-  l <- min(which(s <= 0.45))
+  tol <- sqrt(.Machine$double.eps)  # as the median's rule: 0.55 computed as 0.5499...9 is 0.55
+  if (!any(s >= 0.55 - tol) || !any(s <= 0.45 + tol)) return(NA)
+  u <- max(which(s >= 0.55 - tol))
+  l <- min(which(s <= 0.45 + tol))
   density <- (s[u] - s[l]) / (t[l] - t[u])
   summary(fit, times = median)$std.err / density
 }

@@ -117,3 +117,16 @@ def test_groups_are_independent_and_an_empty_group_is_all_nan() -> None:
     assert median[0] == 2.5 and np.isnan(median[1]) and median[2] == 5.0
     assert np.isnan(restricted_mean(km).estimate[1])
     assert np.isnan(survival_at(km, 1.0).estimate[1])
+
+
+@pytest.mark.parametrize("n", [20, 100], ids=["below-0.55", "above-0.45"])
+def test_collett_se_takes_a_curve_at_exactly_055_and_045_as_reaching_them(n: int) -> None:
+    # n deaths at t = k², none censored: Ŝ = 0.55 exactly after 0.45n deaths and 0.45
+    # after 0.55n, computed as 0.5499…9 (n = 20) or 0.4500…1 (n = 100). û = (0.45n)²,
+    # l̂ = (0.55n)², f̂ = 0.1 / (l̂ − û). The median is where Ŝ = 0.5, n/2 deaths in
+    # (midway to the next time); Greenwood's variance there is 0.5² (1/(n/2) − 1/n)
+    # = 0.25 / n, so SE = (0.5 / √n) / f̂ = 5 (l̂ − û) / √n: 44.72 for 20, 500 for 100.
+    k = np.arange(1, n + 1)
+    km = km_grouped(np.zeros(n, dtype=np.int64), (k**2).astype(float), np.ones(n, bool), 1)
+    u_hat, l_hat = (0.45 * n) ** 2, (0.55 * n) ** 2
+    assert median_survival(km).se[0] == pytest.approx(5 * (l_hat - u_hat) / math.sqrt(n), rel=1e-9)
