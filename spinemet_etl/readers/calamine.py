@@ -10,21 +10,27 @@ readers instead (openpyxl for .xlsx, xlrd for .xls); the bench uses it to measur
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from spinemet_etl.errors import Place, SourceError, source_error
 from spinemet_etl.readers.common import wrap_unexpected
-from spinemet_etl.readers.workbook import SheetGrid, fill_merged
+from spinemet_etl.readers.workbook import CellArray, fill_merged_array
 
 ENGINE_VARIABLE = "SPINEMET_EXCEL_ENGINE"
 ENGINES = ("calamine", "openpyxl")
 """`calamine` (the default) or `openpyxl`: the pure-Python readers (openpyxl, xlrd)."""
 _WHOLE_LIMIT = 1e15
 """Excel writes a whole number below this as plain digits, which openpyxl reads as int."""
+_MIDNIGHT = dt.time()
 
 
 def excel_engine() -> str:
@@ -89,27 +95,94 @@ def worksheet_names(workbook: Any) -> list[str]:
     ]
 
 
-def xlsx_grid(workbook: Any, name: str) -> SheetGrid:
+def xlsx_grid(workbook: Any, name: str) -> CellArray:
     """One .xlsx sheet's grid from A1, typed as openpyxl types it, merged ranges filled.
 
     Every blank cell (empty or whitespace text) is None, as build_table would make it.
     """
     sheet = workbook.get_sheet_by_name(name)
-    rows = [[_xlsx_cell(value) for value in row] for row in sheet.to_python(skip_empty_area=False)]
-    return fill_merged(rows, _merged(sheet))
+    with _collector_paused():
+        grid = typed_grid(sheet.to_python(skip_empty_area=False), _xlsx_cell, xlrd_numbers=False)
+    return fill_merged_array(grid, _merged(sheet))
 
 
-def xls_grid(workbook: Any, name: str, datemode: int) -> SheetGrid:
+def xls_grid(workbook: Any, name: str, datemode: int) -> CellArray:
     """One .xls sheet's grid from A1, typed as xlrd types it (`datemode` 1: the 1904 system).
 
     Every blank cell (empty or whitespace text) is None, as build_table would make it.
     """
     sheet = workbook.get_sheet_by_name(name)
-    rows = [
-        [_xls_cell(value, datemode) for value in row]
-        for row in sheet.to_python(skip_empty_area=False)
-    ]
-    return fill_merged(rows, _merged(sheet))
+    cell = partial(_xls_cell, datemode=datemode)
+    with _collector_paused():
+        grid = typed_grid(sheet.to_python(skip_empty_area=False), cell, xlrd_numbers=True)
+    return fill_merged_array(grid, _merged(sheet))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a sheet's cells become objects.
+
+    Notes:
+        A sheet's rows are thousands of new lists, which set off the collector again and
+        again to walk every object of the process, though none of them can form a cycle.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def typed_grid(
+    rows: list[list[Any]], cell: Callable[[Any], Any], *, xlrd_numbers: bool
+) -> CellArray:
+    """calamine's rows as a 2-D object array, each cell as `cell` converts it, a column at a time.
+
+    Notes:
+        The cells of a column are grouped by their Python type and each group is converted
+        at once as `cell` converts each of its cells (blank text and NaN as None, dates as
+        datetime, numbers as xlrd types them with `xlrd_numbers`: every one a float, else
+        as openpyxl does: whole ones int); the rarer types go through `cell` one by one.
+    """
+    width = max(map(len, rows), default=0)
+    if len(set(map(len, rows))) > 1:  # calamine's rows are rectangular; never assumed
+        rows = [[*row, *[""] * (width - len(row))] for row in rows]
+    grid = np.empty((len(rows), width), dtype=object)
+    grid[:] = rows
+    for index in range(width):
+        _type_column(grid[:, index], cell, xlrd_numbers)
+    return grid
+
+
+def _type_column(column: CellArray, cell: Callable[[Any], Any], xlrd_numbers: bool) -> None:
+    """Convert one column of the grid in place (typed_grid)."""
+    kinds = np.fromiter(map(type, column), dtype=object, count=len(column))
+    for kind in set(kinds):
+        where = np.flatnonzero(kinds == kind)
+        values = column[where]
+        if kind is str:
+            blank = (values == "") | np.fromiter(map(str.isspace, values), bool, len(values))
+            column[where[blank]] = None
+        elif kind is float:
+            numbers = values.astype(np.float64)
+            column[where[np.isnan(numbers)]] = None
+            if not xlrd_numbers:
+                whole = (np.floor(numbers) == numbers) & (np.abs(numbers) < _WHOLE_LIMIT)
+                column[where[whole]] = numbers[whole].astype(np.int64).astype(object)
+        elif kind is int and xlrd_numbers:
+            column[where] = values.astype(np.float64).astype(object)
+        elif kind is dt.date:
+            column[where] = _object_array(list(map(dt.datetime.combine, values, repeat(_MIDNIGHT))))
+        else:
+            column[where] = _object_array([cell(value) for value in values])
+
+
+def _object_array(values: list[Any]) -> CellArray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _merged(sheet: Any) -> list[tuple[int, int, int, int]]:
@@ -131,7 +204,7 @@ def _xlsx_cell(value: Any) -> Any:
     return value
 
 
-def _xls_cell(value: Any, datemode: int) -> Any:
+def _xls_cell(value: Any, *, datemode: int) -> Any:
     """xlrd's types: float numbers; a date-formatted time or duration as xlrd's datetime."""
     kind = type(value)
     if kind is str:

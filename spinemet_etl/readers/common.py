@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel
 
@@ -16,6 +17,8 @@ from spinemet_etl.readers.options import ReaderOptions
 from spinemet_etl.text import clean_text
 
 OptionsT = TypeVar("OptionsT", bound=ReaderOptions)
+Cells = Sequence[Any] | npt.NDArray[np.object_]
+"""A row of cells, or rows of cells: lists, or an object array (the workbook readers')."""
 
 
 def check_file(path: Path, place: Place, options: ReaderOptions) -> int:
@@ -80,7 +83,7 @@ def is_blank(value: Any) -> bool:
     return bool(pd.isna(value)) if isinstance(value, float) else False
 
 
-def header_names(cells: Sequence[Any], width: int) -> list[str]:
+def header_names(cells: Cells, width: int) -> list[str]:
     """Column names from a header row: stripped text, `column_<n>` for blanks, `.1`/`.2` on repeats.
 
     Notes:
@@ -109,10 +112,15 @@ def _header_text(cell: Any) -> str:
 
 def drop_trailing_blank(rows: list[list[Any]]) -> list[list[Any]]:
     """The rows without the run of entirely blank rows at the end."""
+    return rows[: filled_length(rows)]
+
+
+def filled_length(rows: Cells) -> int:
+    """How many rows are left without the run of entirely blank rows at the end."""
     end = len(rows)
     while end > 0 and all(is_blank(value) for value in rows[end - 1]):
         end -= 1
-    return rows[:end]
+    return end
 
 
 def check_rows(count: int, place: Place, options: ReaderOptions) -> None:
@@ -128,8 +136,8 @@ def check_rows(count: int, place: Place, options: ReaderOptions) -> None:
 
 def build_table(
     name: str,
-    header: Sequence[Any],
-    rows: list[list[Any]],
+    header: Cells,
+    rows: list[list[Any]] | npt.NDArray[np.object_],
     *,
     relative_name: str,
     sheet: str | None,
@@ -141,16 +149,16 @@ def build_table(
     `rows` are the data rows in source order; the first has `_source_row` equal to
     `first_row_number`. Blank text becomes None (`blanks_cleared`: the reader gives every
     blank cell as None already, so the cells need not be looked at one by one); short rows
-    are padded with None; a column
+    are padded with None (rows given as a 2-D array are used as they are); a column
     with neither a header nor any value (a trailing delimiter, an empty column A) is dropped;
     a row blank in every column is not a record and is dropped (the others keep their numbers).
     """
-    width = max([len(header), *(len(row) for row in rows)])
+    grid = _cell_grid(len(header), rows)
+    width = grid.shape[1]
     columns = header_names(header, width)
-    grid = np.full((len(rows), width), None, dtype=object)
-    for index, row in enumerate(rows):
-        grid[index, : len(row)] = row
     if grid.size and not blanks_cleared:
+        if grid is rows:  # the caller's array stays as it was given
+            grid = grid.copy()
         grid[_blank_cells(grid).astype(bool)] = None
     data: dict[str, Any] = {}
     for i, column in enumerate(columns):
@@ -162,6 +170,19 @@ def build_table(
     provenance = with_provenance(frame, relative_name, sheet, first_row_number)
     provenance["_source_row"] = (first_row_number + filled).astype("int64")
     return RawTable(name=name, frame=provenance)
+
+
+def _cell_grid(
+    header_width: int, rows: list[list[Any]] | npt.NDArray[np.object_]
+) -> npt.NDArray[np.object_]:
+    """The rows as a 2-D object array at least as wide as the header, short rows padded."""
+    if isinstance(rows, np.ndarray) and rows.shape[1] >= header_width:
+        return rows
+    width = max([header_width, *(len(row) for row in rows)])
+    grid = np.full((len(rows), width), None, dtype=object)
+    for index, row in enumerate(rows):
+        grid[index, : len(row)] = row
+    return grid
 
 
 _blank_cells = np.frompyfunc(is_blank, 1, 1)

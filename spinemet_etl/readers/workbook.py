@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from spinemet_etl.errors import Place, source_error
 from spinemet_etl.readers.base import RawTable
-from spinemet_etl.readers.common import build_table, check_rows, drop_trailing_blank, is_blank
+from spinemet_etl.readers.common import build_table, check_rows, filled_length, is_blank
 from spinemet_etl.readers.options import WorkbookOptions
 
 SheetGrid = list[list[Any]]
 """A sheet's cell values, row by row; index 0 is sheet row 1, column index 0 is column A."""
+CellArray = npt.NDArray[np.object_]
+"""A sheet's cell values as a 2-D object array, indexed as SheetGrid is."""
 
 
 def select_sheets(present: list[str], options: WorkbookOptions, place: Place) -> list[str]:
@@ -51,8 +56,19 @@ def fill_merged(grid: SheetGrid, ranges: list[tuple[int, int, int, int]]) -> She
     return grid
 
 
+def fill_merged_array(grid: CellArray, ranges: list[tuple[int, int, int, int]]) -> CellArray:
+    """fill_merged on a 2-D grid: the grid is widened with None when a range reaches past it."""
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row > len(grid):
+            continue
+        if max_col > grid.shape[1]:
+            grid = np.hstack([grid, np.full((len(grid), max_col - grid.shape[1]), None, object)])
+        grid[min_row - 1 : max_row, min_col - 1 : max_col] = grid[min_row - 1, min_col - 1]
+    return grid
+
+
 def table_from_grid(
-    grid: SheetGrid,
+    grid: SheetGrid | CellArray,
     sheet: str,
     relative_name: str,
     options: WorkbookOptions,
@@ -66,10 +82,10 @@ def table_from_grid(
     when all sheets are read: workbooks often carry empty default sheets. `blanks_cleared`:
     every blank cell of the grid is None already (build_table).
     """
-    grid = drop_trailing_blank(grid)
-    if not grid and options.sheets is None:
+    grid = grid[: filled_length(grid)]
+    if len(grid) == 0 and options.sheets is None:
         return None
-    if not grid:
+    if len(grid) == 0:
         raise source_error(
             place,
             "the sheet is empty",
