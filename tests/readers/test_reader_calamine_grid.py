@@ -68,9 +68,9 @@ def test_ragged_rows_are_padded_with_blanks() -> None:
     ids=["inside", "past-the-width", "overlapping", "below-the-grid", "top-left-past-the-width"],
 )
 def test_merged_ranges_fill_an_array_as_lists(ranges: list[tuple[int, int, int, int]]) -> None:
-    rows = [["a", "b", "c"], ["d", None, "f"], ["g", "h", None]]
-    grid = typed_grid([list(row) for row in rows], lambda value: value, xlrd_numbers=False)
+    rows: list[list[Any]] = [["a", "b", "c"], ["d", None, "f"], ["g", "h", None]]
+    grid = typed_grid([[*row] for row in rows], lambda value: value, xlrd_numbers=False)
     filled = fill_merged_array(grid, ranges)
-    expected = fill_merged([list(row) for row in rows], ranges)
+    expected = fill_merged([[*row] for row in rows], ranges)
     width = max(map(len, expected))
-    assert [list(row) for row in filled] == [row + [None] * (width - len(row)) for row in expected]
+    assert [[*row] for row in filled] == [row + [None] * (width - len(row)) for row in expected]
