@@ -26,14 +26,20 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlFileError(f"cannot read the file ({type(exc).__name__})", None) from None
-    try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    loader = yaml.SafeLoader(text)
+    try:  # yaml.safe_load's own steps, keeping the node tree it constructs the data from
+        node = loader.get_single_node()
+        # Constructing a merge key (`<<`) rewrites its mapping's node: locate needs the file's.
+        tree = yaml.compose(text, Loader=yaml.SafeLoader) if "<<" in text else node
+        return (None if node is None else loader.construct_document(node)), tree
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise YamlFileError(f"not valid YAML: {exc.problem or exc.context}", line) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(f"not valid YAML: {exc}", None) from None
+    finally:
+        loader.dispose()
 
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:

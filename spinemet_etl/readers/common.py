@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from spinemet_etl.errors import Place, SourceError, source_error
-from spinemet_etl.readers.base import RawTable
+from spinemet_etl.readers.base import PROVENANCE_COLUMNS, RawTable
 from spinemet_etl.readers.options import ReaderOptions
 from spinemet_etl.text import clean_text
 
@@ -165,11 +165,19 @@ def build_table(
         unnamed = i >= len(header) or is_blank(header[i])
         if not (unnamed and all(value is None for value in grid[:, i])):
             data[column] = grid[:, i]
-    filled = np.flatnonzero(~pd.isna(grid).all(axis=1))
-    frame = pd.DataFrame({c: v[filled] for c, v in data.items()}, columns=list(data), dtype=object)
-    provenance = with_provenance(frame, relative_name, sheet, first_row_number)
-    provenance["_source_row"] = (first_row_number + filled).astype("int64")
-    return RawTable(name=name, frame=provenance)
+    blank = (grid == None) if blanks_cleared else pd.isna(grid)  # noqa: E711 (cell by cell)
+    filled = np.flatnonzero(~blank.all(axis=1))
+    every = len(filled) == len(grid)
+    frame = pd.DataFrame(
+        {c: v if every else v[filled] for c, v in data.items()}, columns=list(data), dtype=object
+    )
+    if frame.columns.isin(PROVENANCE_COLUMNS).any():  # a header named as one: both columns kept
+        frame = with_provenance(frame, relative_name, sheet, first_row_number)
+    else:
+        frame["_source_file"] = pd.Series([relative_name] * len(frame), dtype=object)
+        frame["_sheet"] = pd.Series([sheet] * len(frame), dtype=object)
+    frame["_source_row"] = (first_row_number + filled).astype("int64")
+    return RawTable(name=name, frame=frame)
 
 
 def _cell_grid(
