@@ -294,8 +294,9 @@ def _cell_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndar
         for position, value in enumerate(values)
         if type(value) is datetime and value.tzinfo is None
     ]
-    stamps = np.array([values[position] for position in found], dtype="datetime64[us]")
-    days = stamps.astype("datetime64[D]")
+    cells = [values[position] for position in found]
+    ordinals = np.fromiter(map(datetime.toordinal, cells), dtype=np.int64, count=len(cells))
+    days = (ordinals - _UNIX_ORDINAL).astype("datetime64[D]")
     usable = (days >= np.datetime64(FIRST_DAY.date())) & (days <= np.datetime64(LAST_DAY.date()))
     if rule.missing:
         usable &= ~np.isin(np.datetime_as_string(days, unit="D"), list(rule.missing))
@@ -326,6 +327,8 @@ def _serial_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.nd
     return np.asarray(found, dtype=np.intp)[usable], days[usable].astype("datetime64[ns]")
 
 
+_UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+"""datetime64's day 0 as a date's ordinal: a datetime's day is its ordinal less this."""
 _SERIAL_DAYS = pd.Timedelta.max.days
 """_date adds a serial's days as a pandas Timedelta, which holds fewer days than this."""
 
