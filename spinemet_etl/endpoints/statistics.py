@@ -95,7 +95,7 @@ def from_rows(
     latest `last_contact_date`.
     """
     groups = build_groups(patients["center_id"], patients["procedure"])
-    pairs = block_pairs(patients, groups, 4 if plain_c else 2)
+    pairs = block_pairs(patients, groups, 2)
     cutoff = center_cutoffs(patients, data_cutoffs)
     sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid, pairs, cutoff))
     return Statistics(
@@ -104,5 +104,5 @@ def from_rows(
         risk=risk_sets(patients, groups, time_unit),
         time_unit=time_unit,
         pain_mcid=pain_mcid,
-        plain_c=plain_pooled_c(pairs) if plain_c else {},
+        plain_c=plain_pooled_c(patients, groups.n_groups) if plain_c else {},
     )

@@ -17,8 +17,14 @@ import numpy as np
 import pandas as pd
 
 from schemas.patients import DAYS_PER_MONTH, PROCEDURES
-from spinemet_etl.endpoints.table import Groups
-from spinemet_etl.stats.concordance import PairCounts, add_pair_counts, harrell_c
+from spinemet_etl.endpoints.table import STRATA, Groups
+from spinemet_etl.stats.concordance import (
+    PairCounts,
+    add_pair_counts,
+    harrell_c,
+    pair_counts,
+    pooled_concordance,
+)
 from spinemet_etl.stats.grouping import FloatArray
 
 FOLLOW_UP_DAYS = 30
@@ -194,7 +200,8 @@ def block_pairs(
     """Per score, the comparable pairs of the kinds of membership `first` to `n_blocks` − 1.
 
     Blocks 0 and 1 are within centers (the summaries' counts), 2 and 3 the pooled
-    scope over all patients (the plain pooled C); patients are sorted by time once.
+    scope over all patients (`plain_pooled_c` counts those without sorting the rows);
+    patients are sorted by time once.
     """
     time = patients["os_months"].to_numpy(dtype=np.float64)
     event = patients["os_event"].to_numpy(dtype=bool)
@@ -251,10 +258,31 @@ def count_sums(
     return {name: sums[name] for name in SUM_COLUMNS}
 
 
-def plain_pooled_c(pairs: dict[str, list[PairCounts]]) -> dict[str, PairCounts]:
-    """Per score, the pooled groups' pair counts over all patients (pairs across centers),
-    from `block_pairs` of all four blocks."""
-    return {name: add_pair_counts(parts[2:]) for name, parts in pairs.items()}
+def plain_pooled_c(patients: pd.DataFrame, n_groups: int) -> dict[str, PairCounts]:
+    """Per score, the pooled groups' pair counts over all patients, pairs across centers
+    included (`pooled_concordance`), in the groups (ALL, all) and (ALL, procedure), the
+    last `len(STRATA)` of `n_groups`; the other groups hold no pairs.
+
+    Reads `procedure`, `os_months`, `os_event` and the scores.
+    """
+    time = patients["os_months"].to_numpy(dtype=np.float64)
+    event = patients["os_event"].to_numpy(dtype=bool)
+    procedure = pd.Categorical(patients["procedure"], categories=PROCEDURES).codes
+    pooled = slice(n_groups - len(STRATA), n_groups)
+    plain = {}
+    for name, column, reverse in SCORES:
+        score = patients[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        counts = pooled_concordance(
+            procedure.astype(np.int64), len(PROCEDURES), time, event, score, reverse=reverse
+        )
+        placed = [np.zeros(n_groups) for _ in range(6)]
+        influence = counts.influence or ()
+        values = [counts.concordant, counts.discordant, counts.tied_score, *influence]
+        for target, value in zip(placed, values, strict=True):
+            target[pooled] = value
+        concordant, discordant, tied, squares, cross, d_squares = placed
+        plain[name] = pair_counts(concordant, discordant, tied, (squares, cross, d_squares))
+    return plain
 
 
 def unit_time(days: np.ndarray, time_unit: str) -> np.ndarray:

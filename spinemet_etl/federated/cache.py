@@ -2,12 +2,14 @@
 
 A center's entry is its center summary (`summary.split` of its partition's statistics:
 `summary.json` and `risk_sets.parquet`, as `spinemet summarize` writes them, with
-whatever sums and risk sets the engine counts) and `pairs.parquet`, the columns from
-which the plain pooled C-index counts pairs across centers (patient values, as the
-partition beside it holds them: the entry never leaves the data root). It lives in
-`<data>/_cache/statistics/<center_id>/<key>/`, `<key>` a digest of the partition file's
-SHA-256, the engine's code and the settings: a republished partition, another engine or
-other settings look for another folder, so a stale entry is never read. An entry is
+whatever sums and risk sets the engine counts), `pairs.parquet`, the columns from which
+the plain pooled C-index counts pairs across centers, the report draws its Kaplan–Meier
+curves and Table 1 its ages (patient values, as the partition beside it holds them: the
+entry never leaves the data root), and `page.json`, the center's counts for the report
+page (`report.counts`). It lives in `<data>/_cache/statistics/<center_id>/<key>/`,
+`<key>` a digest of the partition file's SHA-256, the engine's code and the settings: a
+republished partition, another engine or other settings look for another folder, so a
+stale entry is never read. An entry is
 built in `<data>/_staging/` and renamed into place whole; one whose checksums, key or
 content do not verify is recomputed, never trusted.
 """
@@ -43,8 +45,7 @@ from spinemet_etl.endpoints.io import (
     read_patients,
 )
 from spinemet_etl.endpoints.statistics import Statistics, from_rows
-from spinemet_etl.endpoints.sums import SCORES, block_pairs
-from spinemet_etl.endpoints.table import build_groups
+from spinemet_etl.endpoints.sums import SCORES, plain_pooled_c
 from spinemet_etl.federated.folder import (
     CHECKSUMS,
     RISK_SETS,
@@ -56,34 +57,42 @@ from spinemet_etl.federated.folder import (
 from spinemet_etl.federated.summary import CenterSummary, merge, split
 from spinemet_etl.federated.verify import SummaryProblem, read_summary
 from spinemet_etl.publish import fsync_dir, staging_root
-from spinemet_etl.stats.concordance import PairCounts, add_pair_counts
+from spinemet_etl.report.baseline import BASELINE_COLUMNS
+from spinemet_etl.report.counts import CenterCounts, center_counts, counts_from_document
 
 log = logging.getLogger(__name__)
 
 CACHE_ROOT = Path("_cache") / "statistics"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 KEY_JSON = "key.json"
 PAIRS = "pairs.parquet"
-ENTRY_FILES = (KEY_JSON, SUMMARY_JSON, RISK_SETS, PAIRS)
-ENGINE_PACKAGES = ("endpoints", "stats", "federated")
-"""The subpackages whose code computes a center's statistics (with `schemas`)."""
+PAGE_JSON = "page.json"
+ENTRY_FILES = (KEY_JSON, SUMMARY_JSON, RISK_SETS, PAIRS, PAGE_JSON)
+ENGINE_PACKAGES = ("endpoints", "stats", "federated", "report")
+"""The subpackages whose code computes a center's statistics and page counts (with
+`schemas` and `ENGINE_MODULES`)."""
+ENGINE_MODULES = ("scores.py",)
+AGE = "age_at_surgery_years"
 PAIRS_SCHEMA = pa.schema(
     [
         pa.field("procedure", pa.int8(), nullable=False),
         pa.field("os_months", pa.float64(), nullable=False),
         pa.field("os_event", pa.bool_(), nullable=False),
         *(pa.field(column, pa.float64()) for _, column, _ in SCORES),
+        pa.field(AGE, pa.float64()),
     ]
 )
-"""What the plain pooled C reads of each patient: procedure code, OS, the scores (null: NaN)."""
+"""What the pooled parts read of each patient: procedure code, OS, the scores, the age
+(null: NaN)."""
 
 
 @dataclass
 class CenterEntry:
-    """One center's statistics: its summary and the rows of its plain-C columns."""
+    """One center's statistics: its summary, the rows of its pooled columns, its page counts."""
 
     summary: CenterSummary
     pairs: pa.Table
+    counts: CenterCounts
 
 
 @dataclass
@@ -104,7 +113,8 @@ def engine_version() -> str:
     digest = hashlib.sha256(f"{CACHE_FORMAT}\0{PACKAGE_VERSION}\0{SCHEMA_VERSION}".encode())
     package = Path(spinemet_etl.__file__).parent
     folders = [package / name for name in ENGINE_PACKAGES] + [Path(schemas.__file__).parent]
-    for path in sorted(p for folder in folders for p in folder.rglob("*.py")):
+    modules = [package / name for name in ENGINE_MODULES]
+    for path in sorted([*(p for folder in folders for p in folder.rglob("*.py")), *modules]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -140,9 +150,8 @@ def compute_entry(
     """A center's entry from its partition's rows (validated as the report reads them);
     `partition`: that file instead of the published one (a staged partition)."""
     files = None if partition is None else [partition]
-    patients = read_patients(
-        data_root, columns=REPORT_COLUMNS, centers=[center_id], partitions=files
-    )
+    columns = [*REPORT_COLUMNS, *(c for c in BASELINE_COLUMNS if c not in REPORT_COLUMNS)]
+    patients = read_patients(data_root, columns=columns, centers=[center_id], partitions=files)
     cutoffs = read_data_cutoffs(data_root, [center_id], partitions=files)
     stats = from_rows(
         patients, pain_mcid=pain_mcid, time_unit=time_unit, plain_c=False, data_cutoffs=cutoffs
@@ -157,8 +166,10 @@ def compute_entry(
             pa.array(patients[column].to_numpy(dtype=np.float64, na_value=np.nan))
             for _, column, _ in SCORES
         ),
+        pa.array(patients[AGE].to_numpy(dtype=np.float64, na_value=np.nan)),
     ]
-    return CenterEntry(summary, pa.Table.from_arrays(arrays, schema=PAIRS_SCHEMA))
+    pairs = pa.Table.from_arrays(arrays, schema=PAIRS_SCHEMA)
+    return CenterEntry(summary, pairs, center_counts(center_id, patients))
 
 
 def write_entry(entry: CenterEntry, folder: Path, key: dict[str, Any], data_root: Path) -> None:
@@ -172,6 +183,8 @@ def write_entry(entry: CenterEntry, folder: Path, key: dict[str, Any], data_root
         (staging / SUMMARY_JSON).write_text(json.dumps(document, allow_nan=False), "utf-8")
         pq.write_table(risk_sets_table(entry.summary), staging / RISK_SETS, compression="zstd")
         pq.write_table(entry.pairs, staging / PAIRS, compression="zstd")
+        page = json.dumps(entry.counts.to_document(), allow_nan=False)
+        (staging / PAGE_JSON).write_text(page, encoding="utf-8")
         sums = [f"{sha256_of(staging / name)}  {name}\n" for name in sorted(ENTRY_FILES)]
         (staging / CHECKSUMS).write_text("".join(sums), encoding="ascii")
         fsync_dir(staging)
@@ -190,7 +203,8 @@ def write_entry(entry: CenterEntry, folder: Path, key: dict[str, Any], data_root
 
 
 def read_entry(folder: Path, center_id: str, key: dict[str, Any]) -> CenterEntry | None:
-    """The entry in `folder` when it verifies (checksums, key, summary, pairs), else None."""
+    """The entry in `folder` when it verifies (checksums, key, summary, pairs, page
+    counts), else None."""
     if not folder.is_dir():
         return None
     try:
@@ -202,10 +216,22 @@ def read_entry(folder: Path, center_id: str, key: dict[str, Any]) -> CenterEntry
             raise SummaryProblem(f"{folder / PAIRS}: columns or types are not the cache's")
         if pairs.num_rows != summary.sums["all"]["n"]:
             raise SummaryProblem(f"{folder / PAIRS}: {pairs.num_rows} rows, not n patients")
-    except (SummaryProblem, OSError, ValueError, pa.ArrowException) as problem:
+        counts = _read_counts(folder, center_id, pairs)
+    except (SummaryProblem, OSError, ValueError, KeyError, TypeError, pa.ArrowException) as problem:
         log.warning("statistics cache of %s not used, recomputed: %s", center_id, problem)
         return None
-    return CenterEntry(summary, pairs.replace_schema_metadata(None))
+    return CenterEntry(summary, pairs.replace_schema_metadata(None), counts)
+
+
+def _read_counts(folder: Path, center_id: str, pairs: pa.Table) -> CenterCounts:
+    """The entry's page counts, with the known ages from its pairs; SummaryProblem when
+    they are not this center's."""
+    ages = pairs.column(AGE).to_numpy()
+    document = json.loads((folder / PAGE_JSON).read_text(encoding="utf-8"))
+    counts = counts_from_document(document, ages[~np.isnan(ages)])
+    if counts.center_id != center_id or counts.patients != pairs.num_rows:
+        raise SummaryProblem(f"{folder / PAGE_JSON}: counts of another center or size")
+    return counts
 
 
 def center_entry(
@@ -276,17 +302,16 @@ def _pair_columns(entries: list[CenterEntry]) -> dict[str, np.ndarray]:
     return columns
 
 
-def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, PairCounts]:
-    """The plain pooled C's pair counts over every patient of `entries` (centers sorted).
-
-    Consumes the entries' pair tables.
-    """
+def pooled_rows(entries: list[CenterEntry]) -> pd.DataFrame:
+    """Every patient of `entries` (centers sorted): `center_id` and `procedure` as
+    categories, OS, the scores and the age, centers one after the other (the order of all
+    rows read at once). Consumes the entries' pair tables."""
     sizes = [entry.pairs.num_rows for entry in entries]
     centers = pd.Index([entry.summary.center_id for entry in entries])
     columns = _pair_columns(entries)
     codes = np.repeat(np.arange(len(centers), dtype=np.int32), sizes)
     procedure = columns.pop("procedure")
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "center_id": pd.Categorical.from_codes(codes, categories=centers),
             "procedure": pd.Categorical.from_codes(procedure, categories=pd.Index(PROCEDURES)),
@@ -294,20 +319,13 @@ def pooled_pair_counts(entries: list[CenterEntry]) -> dict[str, PairCounts]:
         },
         copy=False,
     )
-    del codes, procedure, columns
-    groups = build_groups(frame["center_id"], frame["procedure"])
-    pooled = block_pairs(frame, groups, 4, first=2)  # the pooled scope's two blocks only
-    return {name: add_pair_counts(parts) for name, parts in pooled.items()}
 
 
-def consortium_statistics(
-    data_root: Path, *, pain_mcid: float = 2.0, time_unit: str = "day", plain_c: bool = True
-) -> tuple[Statistics, CacheUse]:
-    """The statistics of every published center, each from its cache entry when it has a
-    valid one, else from its rows (one center at a time), then cached.
-
-    Equal, value for value, to `from_rows` of all the centers' rows read at once.
-    """
+def consortium_entries(
+    data_root: Path, *, pain_mcid: float = 2.0, time_unit: str = "day"
+) -> tuple[list[CenterEntry], CacheUse]:
+    """Every published center's entry (sorted), from the cache when it has a valid one,
+    else from its rows (one center at a time), then cached."""
     partitions = sorted((Path(data_root) / "harmonized" / "patients").glob(PARTITION_GLOB))
     entries, use = [], CacheUse(cached=[], computed=[])
     for path in partitions:
@@ -321,9 +339,29 @@ def consortium_statistics(
         len(use.computed),
         f" ({', '.join(use.computed)})" if use.computed else "",
     )
+    return entries, use
+
+
+def merged_statistics(
+    entries: list[CenterEntry], *, pain_mcid: float, time_unit: str
+) -> Statistics:
+    """The entries' summaries merged, without the plain pooled C (`plain_pooled_c`)."""
     stats = merge([entry.summary for entry in entries])
     stats.pain_mcid, stats.time_unit = pain_mcid, time_unit
+    return stats
+
+
+def consortium_statistics(
+    data_root: Path, *, pain_mcid: float = 2.0, time_unit: str = "day", plain_c: bool = True
+) -> tuple[Statistics, CacheUse]:
+    """The statistics of every published center, each from its cache entry when it has a
+    valid one, else from its rows (one center at a time), then cached.
+
+    Equal, value for value, to `from_rows` of all the centers' rows read at once.
+    """
+    entries, use = consortium_entries(data_root, pain_mcid=pain_mcid, time_unit=time_unit)
+    stats = merged_statistics(entries, pain_mcid=pain_mcid, time_unit=time_unit)
     if plain_c:
         return_freed_memory()
-        stats.plain_c = pooled_pair_counts(entries)
+        stats.plain_c = plain_pooled_c(pooled_rows(entries), stats.layout.n_groups)
     return stats, use

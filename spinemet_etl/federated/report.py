@@ -85,10 +85,11 @@ def page_figures(rows: pd.DataFrame, endpoints: pd.DataFrame, k: int) -> PagePar
     """The page's KM curves and forest plot; no score crosstab (a summary holds no scores)."""
     if rows.empty:
         return PageParts(km_centers="", km_procedure="", forest="", crosstab=None)
+    sizes = rows["center_id"].value_counts()
     return PageParts(
-        km_centers=km_by_center(rows, largest_centers(rows, MAX_KM_CENTERS, k), k),
+        km_centers=km_by_center(rows, largest_centers(sizes, MAX_KM_CENTERS, k), k),
         km_procedure=km_by_procedure(rows, k),
-        forest=forest_plot(endpoints, largest_centers(rows, MAX_FOREST_CENTERS, 0), k),
+        forest=forest_plot(endpoints, largest_centers(sizes, MAX_FOREST_CENTERS, 0), k),
         crosstab=None,
         os_events=os_event_counts(rows),
     )

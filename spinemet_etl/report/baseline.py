@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from schemas.endpoints import POOLED_SCOPE
 from spinemet_etl.report.format import NULL, count_text, small
+
+if TYPE_CHECKING:
+    from spinemet_etl.report.counts import CenterCounts
 
 BASELINE_COLUMNS = (
     "sex", "age_at_surgery_years", "primary_tumor", "kps_preop", "ecog_preop",
@@ -86,44 +90,48 @@ def _share(count: int, known: int, k: int) -> str:
     return f"{count} ({count / known * 100:.1f} %)" if known else str(count)
 
 
-Scopes = list[tuple[str, np.ndarray]]
+def class_labels(classify: Classify) -> list[str]:
+    """The classes a variable's `classify` gives, in order (they do not depend on the data)."""
+    return [str(label) for label in classify(pd.Series([], dtype="object")).cat.categories]
 
 
-def _scopes(patients: pd.DataFrame) -> Scopes:
-    """Each center's row numbers (ascending), then all rows as the pooled scope.
+def class_tally(classify: Classify, values: pd.Series) -> list[int]:
+    """Patients without a class, then with each class in turn."""
+    codes = classify(values).cat.codes.to_numpy()
+    return np.bincount(codes + 1, minlength=len(class_labels(classify)) + 1).tolist()
 
-    Row numbers, not a mask per center: a mask costs a byte per patient per center.
-    """
-    codes, values = pd.factorize(patients["center_id"])
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))
-    names = {str(value): code for code, value in enumerate(values)}
-    rows = [(c, order[bounds[names[c]] : bounds[names[c] + 1]]) for c in sorted(names)]
-    return [*rows, (POOLED_SCOPE, np.arange(len(patients)))] if rows else []
+
+def known_ages(age: pd.Series) -> np.ndarray:
+    """The known ages at surgery, in row order."""
+    values = pd.to_numeric(age, errors="coerce").astype("Float64").astype(float).to_numpy()
+    return values[~np.isnan(values)]
+
+
+Scopes = list[str]
 
 
 def _tallies(
-    codes: np.ndarray, width: int, scopes: Scopes, absent: set[str], ks: list[int]
+    raw: list[list[int]], scopes: Scopes, absent: set[str], ks: list[int]
 ) -> list[tuple[str, np.ndarray, int]]:
-    """Per scope: its patients without a class (code −1), then with each class in turn.
+    """Per scope: its patients without a class, then with each class in turn.
 
     A center that does not collect the variable counts none; the pooled scope's counts
     are the collecting centers' summed.
     """
     tallies: list[tuple[str, np.ndarray, int]] = [
-        (scope, np.bincount(codes[members] + 1, minlength=width) * (scope not in absent), k)
-        for (scope, members), k in zip(scopes[:-1], ks, strict=False)
+        (scope, np.asarray(tally, dtype=np.int64) * (scope not in absent), k)
+        for scope, tally, k in zip(scopes[:-1], raw, ks, strict=False)
     ]
-    if scopes:
-        pooled = np.asarray(np.sum([tally for _, tally, _ in tallies], axis=0, dtype=np.int64))
-        tallies.append((scopes[-1][0], pooled, ks[-1]))
+    pooled = np.asarray(np.sum([tally for _, tally, _ in tallies], axis=0, dtype=np.int64))
+    tallies.append((scopes[-1], pooled, ks[-1]))
     return tallies
 
 
 def _variable_rows(
-    title: str, classes: pd.Series, scopes: Scopes, ks: list[int]
+    title: str, labels: list[str], raw: list[list[int]], scopes: Scopes, ks: list[int]
 ) -> list[BaselineRow]:
-    """A variable's heading, its categories and its missing line, across the scopes.
+    """A variable's heading, its categories and its missing line, across the scopes, from
+    each center's tally (`class_tally`).
 
     Notes:
         A center where the variable is null for every patient does not collect it: its
@@ -131,41 +139,40 @@ def _variable_rows(
         missing, in the center's column and in the pooled one (whose heading says how
         many centers do not collect it).
     """
-    known = classes.notna().to_numpy()
-    absent = {scope for scope, members in scopes[:-1] if not known[members].any()}
-    heading = [NOT_COLLECTED if scope in absent else "" for scope, _ in scopes]
+    absent = {scope for scope, tally in zip(scopes, raw, strict=False) if not any(tally[1:])}
+    heading = [NOT_COLLECTED if scope in absent else "" for scope in scopes]
     if absent:
         heading[-1] = f"not collected in {len(absent)} of {len(scopes) - 1} centers"
     rows = [BaselineRow(title, heading, heading=True)]
-    codes = classes.cat.codes.to_numpy()
-    width = len(classes.cat.categories) + 1
-    tallies = _tallies(codes, width, scopes, absent, ks)
-    for index, category in enumerate(classes.cat.categories):
+    tallies = _tallies(raw, scopes, absent, ks)
+    for index, category in enumerate(labels):
         cells = [
             "" if scope in absent else _share(int(tally[index + 1]), int(tally[1:].sum()), k)
             for scope, tally, k in tallies
         ]
-        rows.append(BaselineRow(str(category), cells))
+        rows.append(BaselineRow(category, cells))
     missing = [
         "" if scope in absent else count_text(int(tally[0]), k) for scope, tally, k in tallies
     ]
     return [*rows, BaselineRow("Missing", missing)]
 
 
-def _age_rows(age: pd.Series, scopes: Scopes, ks: list[int]) -> list[BaselineRow]:
-    """Age at surgery, mean ± SD (hidden for a center of 1..K−1 patients), and missing."""
-    values = pd.to_numeric(age, errors="coerce").astype("Float64").astype(float).to_numpy()
+def _age_rows(ages: list[np.ndarray], sizes: list[int], ks: list[int]) -> list[BaselineRow]:
+    """Age at surgery, mean ± SD (hidden for a center of 1..K−1 patients), and missing.
+
+    `ages` are each center's known ages in row order: the pooled scope's are theirs one
+    after the other, the order of all rows read at once (the same sums, bit for bit).
+    """
     cells, missing = [], []
-    for (_, rows), k in zip(scopes, ks, strict=True):
-        known = values[rows][~np.isnan(values[rows])]
-        if small(rows.size, k):
+    for known, size, k in zip([*ages, np.concatenate(ages)], sizes, ks, strict=True):
+        if small(size, k):
             cells.append(f"{NULL} (n <{k})")
         elif known.size:
             sd = f" ± {known.std(ddof=1):.1f}" if known.size > 1 else ""
             cells.append(f"{known.mean():.1f}{sd}")
         else:
             cells.append(NULL)
-        missing.append(count_text(rows.size - known.size, k))
+        missing.append(count_text(size - known.size, k))
     return [
         BaselineRow("Age at surgery, mean ± SD (years)", cells, heading=True),
         BaselineRow("Missing", missing),
@@ -180,20 +187,32 @@ class BaselineTable:
     rows: list[BaselineRow]
 
 
-def baseline_table(patients: pd.DataFrame, suppress_below: int) -> BaselineTable:
-    """Table 1 of `patients` (canonical rows with `center_id`): counts, shares, missing.
+def combine_baseline(centers: list[CenterCounts], suppress_below: int) -> BaselineTable:
+    """Table 1 from each center's counts (sorted by center): counts, shares, missing.
 
     Shares are of the patients with a known value; counts 1..K−1 of a center (and of
     the pooled column when there is one center) show as `<K` without their share.
     """
     from spinemet_etl.report.tables import protects
 
-    scopes = _scopes(patients)
-    n_centers = len(scopes) - 1
-    ks = [suppress_below if protects(s, n_centers, suppress_below) else 0 for s, _ in scopes]
-    sizes = [count_text(rows.size, k) for (_, rows), k in zip(scopes, ks, strict=True)]
-    rows = [BaselineRow("Patients", sizes, heading=True)]
-    rows += _age_rows(patients["age_at_surgery_years"], scopes, ks)
+    if not centers:
+        return BaselineTable([], [])
+    scopes = [*(center.center_id for center in centers), POOLED_SCOPE]
+    ks = [suppress_below if protects(s, len(centers), suppress_below) else 0 for s in scopes]
+    sizes = [center.patients for center in centers]
+    sizes.append(sum(sizes))
+    tallies = [center.baseline or {} for center in centers]
+    rows = [BaselineRow("Patients", [count_text(n, k) for n, k in zip(sizes, ks, strict=True)],
+                        heading=True)]  # fmt: skip
+    rows += _age_rows([center.ages for center in centers], sizes, ks)
     for title, column, classify in CATEGORICAL:
-        rows += _variable_rows(title, classify(patients[column]), scopes, ks)
-    return BaselineTable([scope for scope, _ in scopes], rows)
+        raw = [tally[column] for tally in tallies]
+        rows += _variable_rows(title, class_labels(classify), raw, scopes, ks)
+    return BaselineTable(scopes, rows)
+
+
+def baseline_table(patients: pd.DataFrame, suppress_below: int) -> BaselineTable:
+    """Table 1 of `patients` (canonical rows with `center_id`), through each center's counts."""
+    from spinemet_etl.report.counts import counts_by_center
+
+    return combine_baseline(counts_by_center(patients), suppress_below)

@@ -16,10 +16,12 @@ from spinemet_etl.report.cache import (
     partition_stamp,
     read_cached_parts,
 )
-from spinemet_etl.report.render import PageParts, page_parts, render_report
+from spinemet_etl.report.render import PageParts, page_parts_of, render_report
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from spinemet_etl.report.counts import CenterCounts
 
 REPORT_HTML = Path("reports") / "report.html"
 REPORT_KEPT = "the report stays as it was"
@@ -54,33 +56,23 @@ def build_report(
     written for the same partitions, endpoint file and `suppress_below`: the patients
     are then not read at all. Every build rewrites that cache just before the page.
 
-    The endpoints come from each center's statistics (`federated.cache`): kept in
-    `<data>/_cache/statistics/` per partition, so only the centers whose partition changed
-    are read for them, one at a time.
+    The endpoints and the page's counts come from each center's statistics and page
+    counts (`federated.cache`): kept in `<data>/_cache/statistics/` per partition, so only
+    the centers whose partition changed are read, one at a time.
     """
-    from spinemet_etl.endpoints import endpoints_of
-    from spinemet_etl.endpoints.io import read_endpoints, write_endpoints
-    from spinemet_etl.federated.cache import consortium_statistics, return_freed_memory
+    from spinemet_etl.endpoints.io import read_endpoints
 
     stamp = partition_stamp(data_root)
-    endpoints_path = data_root / "reports" / "endpoints.parquet"
     endpoints = read_endpoints(data_root) if reuse_endpoints else None
     if endpoints is None:
-        stats, _ = consortium_statistics(data_root, pain_mcid=pain_mcid)
-        endpoints = endpoints_of(stats)
-        del stats
-        return_freed_memory()
-        endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
-        # every partition was validated: read just now, or when its cache entry was
-        # written from the same bytes
-        patients = _patients(data_root, validate=False)
-        key = cache_key(stamp, endpoints_path, suppress_below)
-        parts = _draw(data_root, key, patients, endpoints)
-        del patients
+        endpoints, endpoints_path, parts = _compute(
+            data_root, stamp, run_id, pain_mcid, suppress_below
+        )
     else:
+        endpoints_path = data_root / "reports" / "endpoints.parquet"
         key = cache_key(stamp, endpoints_path, suppress_below)
         parts = read_cached_parts(data_root, key) or _draw(
-            data_root, key, _patients(data_root, validate=False), endpoints
+            data_root, key, _pooled(data_root, pain_mcid), endpoints
         )
     html = render_report(
         None,
@@ -96,13 +88,44 @@ def build_report(
     return ReportPaths(endpoints=endpoints_path, html=data_root / REPORT_HTML)
 
 
-def _patients(data_root: Path, *, validate: bool) -> pd.DataFrame:
-    """The patient columns the endpoints and the page (Table 1 included) use."""
-    from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
-    from spinemet_etl.report.baseline import BASELINE_COLUMNS
+Pooled = tuple[list["CenterCounts"], "pd.DataFrame"]
+"""Each center's page counts, and every patient's pooled columns (`cache.pooled_rows`)."""
 
-    columns = [*REPORT_COLUMNS, *(c for c in BASELINE_COLUMNS if c not in REPORT_COLUMNS)]
-    return read_patients(data_root, validate=validate, columns=columns)
+
+def _compute(
+    data_root: Path, stamp: list[list[Any]], run_id: str, pain_mcid: float, suppress_below: int
+) -> tuple[pd.DataFrame, Path, PageParts]:
+    """The endpoint table (written) and the page's parts, from every center's entry."""
+    from spinemet_etl.endpoints import endpoints_of
+    from spinemet_etl.endpoints.io import write_endpoints
+    from spinemet_etl.endpoints.sums import plain_pooled_c
+    from spinemet_etl.federated.cache import (
+        consortium_entries,
+        merged_statistics,
+        pooled_rows,
+        return_freed_memory,
+    )
+
+    entries, _ = consortium_entries(data_root, pain_mcid=pain_mcid)
+    stats = merged_statistics(entries, pain_mcid=pain_mcid, time_unit="day")
+    counts = [entry.counts for entry in entries]
+    rows = pooled_rows(entries)
+    del entries
+    return_freed_memory()
+    stats.plain_c = plain_pooled_c(rows, stats.layout.n_groups)
+    endpoints = endpoints_of(stats)
+    del stats
+    endpoints_path = write_endpoints(endpoints, data_root, run_id, consequence=REPORT_KEPT)
+    key = cache_key(stamp, endpoints_path, suppress_below)
+    return endpoints, endpoints_path, _draw(data_root, key, (counts, rows), endpoints)
+
+
+def _pooled(data_root: Path, pain_mcid: float) -> Pooled:
+    """The page counts and pooled columns of every center, from its cache entry (or rows)."""
+    from spinemet_etl.federated.cache import consortium_entries, pooled_rows
+
+    entries, _ = consortium_entries(data_root, pain_mcid=pain_mcid)
+    return [entry.counts for entry in entries], pooled_rows(entries)
 
 
 def _stated_cutoffs(data_root: Path) -> dict[str, str]:
@@ -142,10 +165,12 @@ def _quarantine(data_root: Path) -> pd.DataFrame:
 
 
 def _draw(
-    data_root: Path, key: dict[str, Any], patients: pd.DataFrame, endpoints: pd.DataFrame
+    data_root: Path, key: dict[str, Any], pooled: Pooled, endpoints: pd.DataFrame
 ) -> PageParts:
-    """Draw the page's figures and crosstab, and keep them for the next re-render."""
+    """Draw the page's figures and tables, and keep them for the next re-render."""
     k = int(key["suppress_below"])
-    parts = page_parts(patients, endpoints, k, _quarantine(data_root), _stated_cutoffs(data_root))
+    counts, rows = pooled
+    quarantine, cutoffs = _quarantine(data_root), _stated_cutoffs(data_root)
+    parts = page_parts_of(counts, rows, endpoints, k, quarantine, cutoffs)
     write_bytes_atomically(data_root / CACHE_FILE, cache_bytes(key, parts), staging_root(data_root))
     return parts

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,9 @@ from spinemet_etl.report.forest import ForestPanel, ForestRow, forest_svg
 from spinemet_etl.report.format import as_float, display_of, small, suppressed_text
 from spinemet_etl.report.plots import PALETTE, Curve, km_svg
 from spinemet_etl.report.tables import PROCEDURE_LABELS, EndpointRows, endpoint_rows, protects
+
+if TYPE_CHECKING:
+    from spinemet_etl.report.counts import CenterCounts
 
 MAX_KM_CENTERS = 12
 MAX_FOREST_CENTERS = 40
@@ -31,14 +35,16 @@ SHORT_TITLES = {
 }
 
 
-def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> list[str]:
-    """The `limit` centers with most patients, in name order; centers of 1..K−1 left out.
+def largest_centers(
+    sizes: Mapping[str, int] | pd.Series, limit: int, suppress_below: int
+) -> list[str]:
+    """The `limit` centers with most patients (`sizes`: center → patients), in name order;
+    centers of 1..K−1 left out.
 
     Notes:
         A Kaplan–Meier curve of fewer than K patients shows each death as a step, so
         under disclosure control such a center is not drawn at all.
     """
-    sizes = patients["center_id"].value_counts()
     ranked = sorted(
         (
             (str(center), int(size))
@@ -48,6 +54,14 @@ def largest_centers(patients: pd.DataFrame, limit: int, suppress_below: int) -> 
         key=lambda item: (-item[1], item[0]),
     )
     return sorted(center for center, _ in ranked[:limit])
+
+
+def _ranked(centers: list[str], tally: np.ndarray) -> dict[str, int]:
+    """Centers with deaths, most first (ties in `centers`' order), then ALL's total."""
+    ranked = np.argsort(-tally, kind="stable")
+    counts = {centers[i]: int(tally[i]) for i in ranked if tally[i]}
+    counts[POOLED_SCOPE] = int(tally.sum())
+    return counts
 
 
 def os_event_counts(patients: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -60,16 +74,24 @@ def os_event_counts(patients: pd.DataFrame) -> dict[str, dict[str, int]]:
     dead = patients["os_event"].astype(bool).to_numpy()
     codes, centers = pd.factorize(patients["center_id"])
     procedure = patients["procedure"]
-    counts: dict[str, dict[str, int]] = {}
     strata = [("all", dead)] + [
         (f"procedure={p}", dead & (procedure == p).to_numpy()) for p in PROCEDURES
     ]
-    for stratum, rows in strata:  # center codes of the deaths, not a copy of their rows
-        tally = np.bincount(codes[rows], minlength=len(centers))
-        ranked = np.argsort(-tally, kind="stable")  # most deaths first
-        counts[stratum] = {str(centers[i]): int(tally[i]) for i in ranked if tally[i]}
-        counts[stratum][POOLED_SCOPE] = int(rows.sum())
-    return counts
+    names = [str(center) for center in centers]
+    # center codes of the deaths, not a copy of their rows
+    return {
+        stratum: _ranked(names, np.bincount(codes[rows], minlength=len(centers)))
+        for stratum, rows in strata
+    }
+
+
+def combine_os_events(centers: list[CenterCounts]) -> dict[str, dict[str, int]]:
+    """`os_event_counts` from each center's deaths (`counts.CenterCounts`, sorted by center)."""
+    names = [center.center_id for center in centers]
+    return {
+        stratum: _ranked(names, np.array([c.deaths[stratum] for c in centers], dtype=np.int64))
+        for stratum in ["all", *(f"procedure={p}" for p in PROCEDURES)]
+    }
 
 
 def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from schemas.codes import CHECK_CODES
 from spinemet_etl.report.format import NULL, count_text
 from spinemet_etl.report.quality import center_total
+
+if TYPE_CHECKING:
+    from spinemet_etl.report.counts import CenterCounts
 
 QUARANTINE_COLUMNS = ("source_file", "source_row", "check_code")
 """The quarantine columns the flow reads (plus `center_id`, from the partition's path)."""
@@ -61,15 +64,8 @@ def first_failures(quarantine: pd.DataFrame) -> pd.DataFrame:
     return first.drop(columns="_rank")
 
 
-def center_flows(
-    patients: pd.DataFrame,
-    quarantine: pd.DataFrame | None,
-    stated_cutoffs: dict[str, str] | None = None,
-) -> list[CenterFlow]:
-    """Each center's analysed patients, exclusions by first failing rule, cut-off and period.
-
-    `stated_cutoffs` (center → ISO date) are the cut-offs the partitions record.
-    """
+def excluded_counts(quarantine: pd.DataFrame | None) -> dict[str, dict[str, int]]:
+    """Per center, its quarantined source rows by first failing rule (`first_failures`)."""
     excluded: dict[str, dict[str, int]] = {}
     if quarantine is not None and not quarantine.empty:
         first = first_failures(quarantine)
@@ -78,37 +74,43 @@ def center_flows(
             counts.index.get_level_values(0), counts.index.get_level_values(1), counts, strict=True
         ):
             excluded.setdefault(str(center), {})[str(code)] = int(size)
-    dates = pd.DataFrame(
-        {
-            "surgery": pd.to_datetime(patients["surgery_date"]),
-            "contact": pd.to_datetime(patients["last_contact_date"]),
-        }
-    )
-    by_center = dates.groupby(patients["center_id"], observed=True, sort=False).agg(
-        analysed=("surgery", "size"),
-        first=("surgery", "min"),
-        last=("surgery", "max"),
-        cutoff=("contact", "max"),
-    )
-    flows = []
-    for center, row in sorted(by_center.iterrows(), key=lambda item: str(item[0])):
-        flows.append(
-            CenterFlow(
-                center_id=str(center),
-                analysed=int(row["analysed"]),
-                excluded=excluded.get(str(center), {}),
-                cutoff=_when(row["cutoff"], "%Y-%m-%d"),
-                stated_cutoff=(stated_cutoffs or {}).get(str(center), ""),
-                surgery_from=_when(row["first"], "%Y-%m"),
-                surgery_to=_when(row["last"], "%Y-%m"),
-            )
+    return excluded
+
+
+def combine_flows(
+    centers: list[CenterCounts],
+    quarantine: pd.DataFrame | None,
+    stated_cutoffs: dict[str, str] | None = None,
+) -> list[CenterFlow]:
+    """Each center's analysed patients, exclusions by first failing rule, cut-off and
+    period, from its counts (`counts.center_counts`, sorted by center).
+
+    `stated_cutoffs` (center → ISO date) are the cut-offs the partitions record.
+    """
+    excluded = excluded_counts(quarantine)
+    return [
+        CenterFlow(
+            center_id=center.center_id,
+            analysed=center.patients,
+            excluded=excluded.get(center.center_id, {}),
+            cutoff=(center.flow or {}).get("cutoff", ""),
+            stated_cutoff=(stated_cutoffs or {}).get(center.center_id, ""),
+            surgery_from=(center.flow or {}).get("surgery_from", ""),
+            surgery_to=(center.flow or {}).get("surgery_to", ""),
         )
-    return flows
+        for center in centers
+    ]
 
 
-def _when(value: pd.Timestamp, form: str) -> str:
-    """A date in `form`, or "" for a center without any (NaT)."""
-    return "" if pd.isna(value) else f"{value:{form}}"
+def center_flows(
+    patients: pd.DataFrame,
+    quarantine: pd.DataFrame | None,
+    stated_cutoffs: dict[str, str] | None = None,
+) -> list[CenterFlow]:
+    """`combine_flows` of `patients` (canonical rows with `center_id`)."""
+    from spinemet_etl.report.counts import counts_by_center
+
+    return combine_flows(counts_by_center(patients), quarantine, stated_cutoffs)
 
 
 def _in_rule_order(excluded: dict[str, int]) -> list[tuple[str, int]]:

@@ -10,23 +10,24 @@ import pandas as pd
 
 from schemas.codes import SCHEMA_VERSION
 from schemas.endpoints import POOLED_SCOPE
-from spinemet_etl.report.baseline import BASELINE_COLUMNS, BaselineTable, baseline_table
+from spinemet_etl.report.baseline import BaselineTable, combine_baseline
+from spinemet_etl.report.counts import CenterCounts, counts_by_center
 from spinemet_etl.report.figures import (
     MAX_FOREST_CENTERS,
     MAX_KM_CENTERS,
+    combine_os_events,
     forest_plot,
     km_by_center,
     km_by_procedure,
     largest_centers,
-    os_event_counts,
 )
-from spinemet_etl.report.flow import CenterFlow, center_flows, flow_rows
+from spinemet_etl.report.flow import CenterFlow, combine_flows, flow_rows
 from spinemet_etl.report.format import DISPLAYS, FEW_EVENTS, FEW_EVENTS_MARK
 from spinemet_etl.report.procedures import (
     FRANKEL_GRADES,
     MAX_PROCEDURE_CENTERS,
     UNKNOWN,
-    frankel_transitions,
+    combine_frankel,
     largest_scopes,
     procedure_tables,
 )
@@ -35,16 +36,14 @@ from spinemet_etl.report.tables import (
     PROCEDURE_LABELS,
     TOMITA_LABELS,
     Row,
+    combine_crosstab,
     endpoint_sections,
     ph_note,
     pooled_rows,
-    tomita_crosstab,
 )
 from spinemet_etl.settings import Settings
 
 TEMPLATE = "report.html.j2"
-FLOW_COLUMNS = ("surgery_date", "last_contact_date")
-FRANKEL_COLUMNS = ("frankel_preop", "frankel_postop")
 
 
 @dataclass(frozen=True)
@@ -121,42 +120,47 @@ def page_parts(
     stated_cutoffs: dict[str, str] | None = None,
 ) -> PageParts:
     """The figures, crosstab, Table 1 and patient flow of `patients` (canonical rows with
-    `center_id`); the flow's exclusions come from `quarantine` (rows with `center_id`).
-    Table 1 and the flow need their columns (`BASELINE_COLUMNS`, surgery and last contact
-    dates): without them they are left out. `stated_cutoffs` are the partitions' data
-    cut-offs (center → ISO date)."""
-    if patients.empty:
+    `center_id`): `page_parts_of` each center's counts and of the rows' survival.
+    Table 1, the Frankel tables and the flow need their columns (`BASELINE_COLUMNS`,
+    the Frankel grades, surgery and last contact dates): without them they are left out."""
+    return page_parts_of(
+        counts_by_center(patients), patients, endpoints, suppress_below, quarantine, stated_cutoffs
+    )
+
+
+def page_parts_of(
+    centers: list[CenterCounts],
+    survival: pd.DataFrame,
+    endpoints: pd.DataFrame,
+    suppress_below: int,
+    quarantine: pd.DataFrame | None = None,
+    stated_cutoffs: dict[str, str] | None = None,
+) -> PageParts:
+    """The page's parts from each center's counts (sorted by center) and the rows'
+    `center_id`, `procedure`, `os_months` and `os_event` (`survival`, for the KM curves);
+    the flow's exclusions come from `quarantine` (rows with `center_id`).
+    `stated_cutoffs` are the partitions' data cut-offs (center → ISO date)."""
+    if not centers:
         return PageParts(
             km_centers="", km_procedure="", forest="", crosstab=[],
             baseline=BaselineTable([], []), flows=[], frankel={},
         )  # fmt: skip
     k = suppress_below
-    km_centers = largest_centers(patients, MAX_KM_CENTERS, k)
-    forest_centers = largest_centers(patients, MAX_FOREST_CENTERS, 0)
+    sizes = {center.center_id: center.patients for center in centers}
+    complete = {
+        part: all(getattr(center, part) is not None for center in centers)
+        for part in ("baseline", "flow", "frankel")
+    }
     return PageParts(
-        km_centers=km_by_center(patients, km_centers, k),
-        km_procedure=km_by_procedure(patients, k),
-        forest=forest_plot(endpoints, forest_centers, k),
-        crosstab=tomita_crosstab(patients, _tomita_classes(patients), k),
-        os_events=os_event_counts(patients),
-        baseline=baseline_table(patients, k) if _has(patients, BASELINE_COLUMNS) else None,
-        flows=(
-            center_flows(patients, quarantine, stated_cutoffs)
-            if _has(patients, FLOW_COLUMNS)
-            else None
-        ),
-        frankel=frankel_transitions(patients, k) if _has(patients, FRANKEL_COLUMNS) else None,
+        km_centers=km_by_center(survival, largest_centers(sizes, MAX_KM_CENTERS, k), k),
+        km_procedure=km_by_procedure(survival, k),
+        forest=forest_plot(endpoints, largest_centers(sizes, MAX_FOREST_CENTERS, 0), k),
+        crosstab=combine_crosstab(centers, k),
+        os_events=combine_os_events(centers),
+        baseline=combine_baseline(centers, k) if complete["baseline"] else None,
+        flows=combine_flows(centers, quarantine, stated_cutoffs) if complete["flow"] else None,
+        frankel=combine_frankel(centers, k) if complete["frankel"] else None,
     )
-
-
-def _has(patients: pd.DataFrame, columns: tuple[str, ...]) -> bool:
-    return set(columns) <= set(patients.columns)
-
-
-def _tomita_classes(patients: pd.DataFrame) -> pd.Series:
-    from spinemet_etl.scores import tomita_strategy_class
-
-    return tomita_strategy_class(patients["tomita"])
 
 
 def _header(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from spinemet_etl.report.format import (
     format_p,
     label_of,
 )
+
+if TYPE_CHECKING:
+    from spinemet_etl.report.counts import CenterCounts
 
 ALL_STRATUM = "all"
 MEDIAN_FLAGGED = "os_median_months"
@@ -203,32 +206,34 @@ def _codes(values: pd.Series, categories: list[str]) -> np.ndarray:
     return np.asarray(pd.Categorical(values, categories=categories).codes, dtype=np.int64)
 
 
-def tomita_crosstab(patients: pd.DataFrame, classes: pd.Series, suppress_below: int) -> list[Row]:
-    """Tomita's suggested strategy against the procedure done: a row per center, then ALL.
+def tomita_cells(patients: pd.DataFrame) -> np.ndarray:
+    """One center's Tomita class × procedure counts: class by class (`TOMITA_LABELS` order,
+    "score unknown" last), within a class procedure by procedure (the contract's order).
+    Counted with one `bincount` over integer codes, not a group-by of strings."""
+    from spinemet_etl.scores import tomita_strategy_class
 
-    Cells run class by class (`TOMITA_LABELS` order, "score unknown" last), and within a
-    class procedure by procedure (the contract's order): 5 × 3 counts per row. Counted
-    with one `bincount` over integer codes, not a group-by of strings.
+    classes = tomita_strategy_class(patients["tomita"])
+    labels = list(TOMITA_LABELS)
+    tomita = np.where(classes.isna().to_numpy(), labels.index("unknown"), _codes(classes, labels))
+    procedure = _codes(patients["procedure"], PROCEDURES)
+    counted = (procedure >= 0) & (tomita >= 0)
+    cell = tomita * len(PROCEDURES) + procedure
+    return np.bincount(cell[counted], minlength=len(labels) * len(PROCEDURES))
+
+
+def combine_crosstab(centers: list[CenterCounts], suppress_below: int) -> list[Row]:
+    """Tomita's suggested strategy against the procedure done: a row per center, then ALL,
+    from each center's `tomita_cells` (5 × 3 counts per row).
 
     Notes:
         No row or column totals: with them, a hidden small cell could be recovered
         by subtraction inside the table.
     """
-    center_id = patients["center_id"]
-    scopes = sorted({str(c) for c in center_id.unique() if pd.notna(c)})
-    labels = list(TOMITA_LABELS)
-    tomita = np.where(classes.isna().to_numpy(), labels.index("unknown"), _codes(classes, labels))
-    center = _codes(center_id, scopes)
-    cell = (center * len(labels) + tomita) * len(PROCEDURES)
-    procedure = _codes(patients["procedure"], PROCEDURES)
-    counted = (procedure >= 0) & (center >= 0) & (tomita >= 0)
-    width = len(labels) * len(PROCEDURES)
-    counts = np.bincount((cell + procedure)[counted], minlength=len(scopes) * width).reshape(
-        len(scopes), width
-    )
     rows = []
+    counts = [np.asarray(center.crosstab, dtype=np.int64) for center in centers]
+    scopes = [center.center_id for center in centers]
     for index, scope in enumerate([*scopes, POOLED_SCOPE] if scopes else []):
         k = suppress_below if protects(scope, len(scopes), suppress_below) else 0
-        cells = counts.sum(axis=0) if scope == POOLED_SCOPE else counts[index]
+        cells = np.sum(counts, axis=0) if scope == POOLED_SCOPE else counts[index]
         rows.append(Row(scope, [count_text(int(count), k) for count in cells]))
     return rows

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spinemet_etl.stats.grouping import FloatArray, IntArray, group_sort_order, segment_starts
+from spinemet_etl.stats.grouping import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    group_sort_order,
+    segment_starts,
+)
 
 CELL_TALLY_ROWS = 4
 """Cells are tallied, not sorted, when (blocks of equal group, time and status) × (score
@@ -263,3 +269,80 @@ def _block_ends(group: IntArray, time: FloatArray, event: np.ndarray) -> IntArra
     starts = np.flatnonzero(new)
     block = np.cumsum(new[:-1]) - 1
     return starts[block + 1]
+
+
+def pooled_concordance(
+    stratum: IntArray,
+    n_strata: int,
+    time: FloatArray,
+    event: BoolArray,
+    score: FloatArray,
+    *,
+    reverse: bool = False,
+) -> PairCounts:
+    """`harrell_c` over all rows (index 0) and within each stratum 0..n_strata−1 (index
+    1 + stratum; a row of stratum −1 counts in all only), from counts, without sorting rows.
+
+    Notes:
+        Rows are counted into a grid of blocks × score values: a block is a distinct
+        (time, event), in time order with events before censorings at a tied time, so
+        "the rows after an event's block" are those with a longer time or censored at
+        its time, and "the events before a row's block" those comparable with it as the
+        shorter time (R `concordance`'s pairs, `harrell_c`'s conventions). Each cell's
+        pairs are suffix and prefix sums of the grid; a row's influence (dN, dD) is its
+        cell's, so the influence sums are Σ cell count × value. Pair counts are exact
+        integers; the influence sums are float sums taken in another order than
+        `harrell_c`'s (equal within a few ulps). The grid has 2 × distinct times ×
+        score values cells per stratum: the times are whole days in months, so their
+        number is bounded by the follow-up span in days, not by the patients.
+    """
+    codes, n_values = _score_codes(np.asarray(score, dtype=np.float64))
+    scored = codes < n_values
+    time, event = np.asarray(time, dtype=np.float64)[scored], np.asarray(event, dtype=bool)[scored]
+    times = np.unique(time)
+    block = 2 * np.searchsorted(times, time) + (~event).astype(np.int64)
+    n_blocks = 2 * times.size
+    layer = np.asarray(stratum, dtype=np.int64)[scored] + 1
+    cell = (layer * n_blocks + block) * n_values + codes[scored]
+    grid = np.bincount(cell, minlength=(n_strata + 1) * n_blocks * max(n_values, 1))
+    grid = grid.reshape(n_strata + 1, n_blocks, max(n_values, 1))
+    is_event = np.arange(n_blocks) % 2 == 0
+    layers = [grid.sum(axis=0), *grid[1:]]
+    parts = [_grid_pairs(counts, is_event, reverse) for counts in layers]
+    totals = [np.array([part[kind] for part in parts], dtype=np.float64) for kind in range(3)]
+    influence = tuple(np.array([part[3][kind] for part in parts]) for kind in range(3))
+    return pair_counts(totals[0], totals[1], totals[2], (influence[0], influence[1], influence[2]))
+
+
+def _by_score(counts: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Per cell, the counts of its block with a lower, the same and a higher score."""
+    below = np.cumsum(counts, axis=1) - counts
+    return below, counts, counts.sum(axis=1, keepdims=True) - below - counts
+
+
+def _grid_pairs(
+    counts: IntArray, is_event: BoolArray, reverse: bool
+) -> tuple[int, int, int, tuple[float, float, float]]:
+    """Concordant, discordant and tied pairs of one grid (blocks × score values), and the
+    influence sums Σ dN², Σ dN·dD, Σ dD² (see `pooled_concordance`)."""
+    after = np.cumsum(counts[::-1], axis=0)[::-1] - counts
+    events = counts * is_event[:, None]
+    before = np.cumsum(events, axis=0) - events
+    after_lower, after_tied, after_higher = _by_score(after)
+    before_lower, before_tied, before_higher = _by_score(before)
+    early = (after_lower, after_higher) if reverse else (after_higher, after_lower)
+    late = (before_higher, before_lower) if reverse else (before_lower, before_higher)
+    as_event = [np.where(is_event[:, None], x, 0) for x in (*early, after_tied)]
+    concordant, discordant, tied = (
+        (x + y).astype(np.float64) for x, y in zip(as_event, (*late, before_tied), strict=True)
+    )
+    d_numerator = concordant + tied / 2
+    d_pairs = concordant + discordant + tied
+    weight = counts.astype(np.float64)
+    influence = (
+        float(np.sum(weight * d_numerator**2)),
+        float(np.sum(weight * d_numerator * d_pairs)),
+        float(np.sum(weight * d_pairs**2)),
+    )
+    conc, disc, tie = (int(np.sum(counts * x)) for x in as_event)
+    return conc, disc, tie, influence
