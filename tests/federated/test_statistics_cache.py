@@ -7,8 +7,11 @@ not within a tolerance.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +21,15 @@ import spinemet_etl.federated.cache as statistics_cache
 from spinemet_etl.dataset import partition_file
 from spinemet_etl.endpoints import compute_endpoints, endpoints_of
 from spinemet_etl.endpoints.io import REPORT_COLUMNS, read_patients
-from spinemet_etl.federated.cache import CACHE_ROOT, PAIRS, consortium_statistics
-from spinemet_etl.federated.folder import RISK_SETS, SUMMARY_JSON
-from spinemet_etl.report import build_report
+from spinemet_etl.federated.cache import (
+    CACHE_ROOT,
+    ENTRY_FILES,
+    PAGE_JSON,
+    PAIRS,
+    consortium_statistics,
+)
+from spinemet_etl.federated.folder import RISK_SETS, SUMMARY_JSON, sha256_of
+from spinemet_etl.report import build_report, render_report
 from tests.report.test_report_cache import _publish
 
 CENTERS = {"alpha": 60, "bravo": 35, "charlie": 90}
@@ -100,7 +109,7 @@ def test_a_corrupt_entry_is_recomputed_never_trusted(
         (entry / "key.json").write_text("{not json", encoding="utf-8")
     else:
         (other,) = _entries(published, "alpha")
-        for name in ("SHA256SUMS", SUMMARY_JSON, RISK_SETS, PAIRS):
+        for name in ("SHA256SUMS", SUMMARY_JSON, RISK_SETS, PAIRS, PAGE_JSON):
             (entry / name).write_bytes((other / name).read_bytes())
     with caplog.at_level(logging.WARNING, logger=statistics_cache.__name__):
         table, read = _table(published)
@@ -109,6 +118,59 @@ def test_a_corrupt_entry_is_recomputed_never_trusted(
     assert table.equals(_central(published))
     _, read = _table(published)  # the recomputed entry replaced the damaged one
     assert read == []
+
+
+def _page(data_root: Path) -> str:
+    """The report page without its time of writing."""
+    html = (data_root / "reports" / "report.html").read_text(encoding="utf-8")
+    return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "<time>", html)
+
+
+@pytest.mark.parametrize(
+    "damage", ["changed count", "counts of another center"], ids=["changed", "other"]
+)
+def test_damaged_page_counts_are_recomputed_never_trusted(
+    published: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_report(published, run_id=RUN)
+    fresh = _page(published)
+    (entry,) = _entries(published, "charlie")
+    document = json.loads((entry / PAGE_JSON).read_text(encoding="utf-8"))
+    if damage == "changed count":  # the checksum no longer matches
+        document["crosstab"][0] += 1
+        (entry / PAGE_JSON).write_text(json.dumps(document), encoding="utf-8")
+    else:  # alpha's counts, with checksums that match them
+        (other,) = _entries(published, "alpha")
+        (entry / PAGE_JSON).write_bytes((other / PAGE_JSON).read_bytes())
+        sums = [f"{sha256_of(entry / name)}  {name}\n" for name in sorted(ENTRY_FILES)]
+        (entry / "SHA256SUMS").write_text("".join(sums), encoding="ascii")
+    with caplog.at_level(logging.WARNING, logger=statistics_cache.__name__):
+        build_report(published, run_id=RUN)
+    assert "statistics cache of charlie not used, recomputed" in caplog.text
+    assert _page(published) == fresh
+    _, read = _table(published)  # the recomputed entry replaced the damaged one
+    assert read == []
+
+
+@pytest.mark.parametrize("k", [0, 40], ids=["exact", "suppressed"])
+def test_the_page_is_the_same_cold_cached_after_one_change_and_from_all_rows(
+    published: Path, k: int
+) -> None:
+    build_report(published, run_id=RUN, suppress_below=k)
+    cold = _page(published)
+    build_report(published, run_id=RUN, suppress_below=k)  # every center from the cache
+    assert _page(published) == cold
+    _publish(published, "bravo", 48, seed=9)
+    build_report(published, run_id=RUN, suppress_below=k)  # bravo read, the others cached
+    after_one = _page(published)
+    assert after_one != cold and "bravo (n = 48)" in after_one
+    shutil.rmtree(published / CACHE_ROOT)
+    build_report(published, run_id=RUN, suppress_below=k)  # no cache at all
+    assert _page(published) == after_one
+    patients = read_patients(published)
+    endpoints = pd.read_parquet(published / "reports" / "endpoints.parquet")
+    central = render_report(patients, endpoints, suppress_below=k, generated_for_run=RUN)
+    assert re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "<time>", central) == after_one
 
 
 def test_an_entry_of_other_code_or_settings_is_not_used(
