@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,8 @@ class Statistics:
     time_unit: str = "day"
     pain_mcid: float = 2.0
     plain_c: dict[str, PairCounts] = field(default_factory=dict)
+    cells: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    """`survival.risk_cells` per outcome, once counted."""
 
     @property
     def layout(self) -> Groups:

@@ -24,6 +24,7 @@ from spinemet_etl.stats.concordance import (
     harrell_c,
     pair_counts,
     pooled_concordance,
+    time_blocks,
 )
 from spinemet_etl.stats.grouping import FloatArray
 
@@ -265,15 +266,16 @@ def plain_pooled_c(patients: pd.DataFrame, n_groups: int) -> dict[str, PairCount
 
     Reads `procedure`, `os_months`, `os_event` and the scores.
     """
-    time = patients["os_months"].to_numpy(dtype=np.float64)
-    event = patients["os_event"].to_numpy(dtype=bool)
+    blocks = time_blocks(
+        patients["os_months"].to_numpy(dtype=np.float64), patients["os_event"].to_numpy(dtype=bool)
+    )
     procedure = pd.Categorical(patients["procedure"], categories=PROCEDURES).codes
     pooled = slice(n_groups - len(STRATA), n_groups)
     plain = {}
     for name, column, reverse in SCORES:
         score = patients[column].to_numpy(dtype=np.float64, na_value=np.nan)
         counts = pooled_concordance(
-            procedure.astype(np.int64), len(PROCEDURES), time, event, score, reverse=reverse
+            procedure.astype(np.int64), len(PROCEDURES), blocks, score, reverse=reverse
         )
         placed = [np.zeros(n_groups) for _ in range(6)]
         influence = counts.influence or ()

@@ -24,14 +24,22 @@ STRATIFIED_C = "pairs within centers only (R concordance(... + strata(center_id)
 PLAIN_FROM_SUMMARIES = "not computed from summaries (pairs across centers need patient rows); see"
 
 
-def _risk_cells(
-    stats: Statistics, outcome: int, columns: list[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Group, time and the sums of `columns` per (group, distinct time) of one outcome.
+RiskCells = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
+
+
+def risk_cells(stats: Statistics, outcome: int) -> RiskCells:
+    """Group, time and the sums of each of RISK_COLUMNS per (group, distinct time) of one
+    outcome; counted once per outcome and kept on `stats` (its risk sets do not change).
 
     Each center cell feeds four groups: (center, all), (center, procedure), (ALL, all),
-    (ALL, procedure). `columns` hold one value per row of the outcome's risk sets.
+    (ALL, procedure).
     """
+    if outcome not in stats.cells:
+        stats.cells[outcome] = _count_risk_cells(stats, outcome)
+    return stats.cells[outcome]
+
+
+def _count_risk_cells(stats: Statistics, outcome: int) -> RiskCells:
     risk = stats.risk[stats.risk["outcome"] == outcome]
     width, pooled = len(STRATA), len(stats.scopes) - 1
     center = risk["center"].to_numpy() * width
@@ -45,10 +53,10 @@ def _risk_cells(
     new = np.ones(group.size, dtype=bool)
     new[1:] = (group[1:] != group[:-1]) | (time[1:] != time[:-1])
     first = np.flatnonzero(new)
-    sums = [
-        np.add.reduceat(np.tile(column, 4)[order], first) if first.size else column[:0]
-        for column in columns
-    ]
+    sums = {}
+    for name in RISK_COLUMNS:
+        column = risk[name].to_numpy()
+        sums[name] = np.add.reduceat(np.tile(column, 4)[order], first) if first.size else column[:0]
     return group[first].astype(np.int64), time[first], sums
 
 
@@ -58,19 +66,16 @@ def curves(stats: Statistics, outcome: int, event: str, censored: tuple[str, ...
     `event` names the risk-set column counted as the event, `censored` those counted as
     censorings (the reverse KM of follow-up swaps them).
     """
-    risk = stats.risk[stats.risk["outcome"] == outcome]
-    events = risk[event].to_numpy()
-    total = events + risk[list(censored)].sum(axis=1).to_numpy()
-    group, time, (n_event, n_total) = _risk_cells(stats, outcome, [events, total])
+    group, time, sums = risk_cells(stats, outcome)
+    n_event = sums[event]
+    n_total = n_event + np.sum([sums[name] for name in censored], axis=0)
     return km_cells(group, stats.months(time), n_event, n_total, stats.layout.n_groups)
 
 
 def competing_cells(stats: Statistics) -> CompetingCells:
     """Local recurrences, deaths without recurrence and censorings per group and time."""
-    risk = stats.risk[stats.risk["outcome"] == 1]
-    group, time, (events, competing, censored) = _risk_cells(
-        stats, 1, [risk[name].to_numpy() for name in RISK_COLUMNS]
-    )
+    group, time, sums = risk_cells(stats, 1)
+    events, competing, censored = (sums[name] for name in RISK_COLUMNS)
     return CompetingCells(
         stats.layout.n_groups, group, stats.months(time), events, competing, censored
     )

@@ -271,17 +271,25 @@ def _block_ends(group: IntArray, time: FloatArray, event: np.ndarray) -> IntArra
     return starts[block + 1]
 
 
+def time_blocks(time: FloatArray, event: BoolArray) -> tuple[IntArray, int]:
+    """Each row's block, a distinct (time, event) in time order with events before
+    censorings at a tied time, and the number of blocks (`pooled_concordance`)."""
+    times = np.unique(np.asarray(time, dtype=np.float64))
+    block = 2 * np.searchsorted(times, time) + (~np.asarray(event, dtype=bool)).astype(np.int64)
+    return block, 2 * times.size
+
+
 def pooled_concordance(
     stratum: IntArray,
     n_strata: int,
-    time: FloatArray,
-    event: BoolArray,
+    blocks: tuple[IntArray, int],
     score: FloatArray,
     *,
     reverse: bool = False,
 ) -> PairCounts:
     """`harrell_c` over all rows (index 0) and within each stratum 0..n_strata−1 (index
     1 + stratum; a row of stratum −1 counts in all only), from counts, without sorting rows.
+    `blocks` are the rows' `time_blocks` of (time, event).
 
     Notes:
         Rows are counted into a grid of blocks × score values: a block is a distinct
@@ -298,10 +306,7 @@ def pooled_concordance(
     """
     codes, n_values = _score_codes(np.asarray(score, dtype=np.float64))
     scored = codes < n_values
-    time, event = np.asarray(time, dtype=np.float64)[scored], np.asarray(event, dtype=bool)[scored]
-    times = np.unique(time)
-    block = 2 * np.searchsorted(times, time) + (~event).astype(np.int64)
-    n_blocks = 2 * times.size
+    block, n_blocks = blocks[0][scored], blocks[1]
     layer = np.asarray(stratum, dtype=np.int64)[scored] + 1
     cell = (layer * n_blocks + block) * n_values + codes[scored]
     grid = np.bincount(cell, minlength=(n_strata + 1) * n_blocks * max(n_values, 1))
