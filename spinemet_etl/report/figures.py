@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,16 +95,24 @@ def combine_os_events(centers: list[CenterCounts]) -> dict[str, dict[str, int]]:
     }
 
 
-def _survival(patients: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Every patient's OS time (months) and event, as numpy arrays."""
-    return (
-        patients["os_months"].to_numpy(dtype=np.float64),
-        patients["os_event"].to_numpy(dtype=bool),
-    )
+@dataclass(frozen=True)
+class _Survival:
+    """Every patient's OS as a cell: 2 × the index of its time in `times`, + 1 if censored."""
+
+    times: np.ndarray
+    cell: np.ndarray
+
+
+def _survival(patients: pd.DataFrame) -> _Survival:
+    """The patients' OS times (months) and events as cells, sorted once for every curve."""
+    time = patients["os_months"].to_numpy(dtype=np.float64)
+    event = patients["os_event"].to_numpy(dtype=bool)
+    times, index = np.unique(time, return_inverse=True)
+    return _Survival(times, 2 * index + ~event)
 
 
 def _curve(
-    survival: tuple[np.ndarray, np.ndarray],
+    survival: _Survival,
     rows: np.ndarray | None,
     label: str,
     color: str,
@@ -111,11 +120,15 @@ def _curve(
     *,
     muted: bool = False,
 ) -> Curve:
-    """The curve of the patients where `rows` holds (all when None); only two columns copied."""
-    time, event = survival
-    if rows is not None:
-        time, event = time[rows], event[rows]
-    return Curve(label, time, event, suppress_below=k, color=color, muted=muted)
+    """The curve of the patients where `rows` holds (all when None), as counted cells of
+    (time, event): one `bincount`, no copy of the patients' columns sorted."""
+    cells = survival.cell if rows is None else survival.cell[rows]
+    count = np.bincount(cells, minlength=2 * survival.times.size)
+    kept = np.flatnonzero(count)
+    return Curve(
+        label, survival.times[kept // 2], kept % 2 == 0, suppress_below=k, color=color,
+        muted=muted, count=count[kept],
+    )  # fmt: skip
 
 
 def km_by_center(patients: pd.DataFrame, centers: list[str], suppress_below: int) -> str:

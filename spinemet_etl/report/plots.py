@@ -31,7 +31,8 @@ class Curve:
     """One Kaplan–Meier curve to draw: its label, the data, and whether its counts are hidden.
 
     `suppress_below` > 0 shows numbers at risk 1..K−1 as `<K`. A `muted` curve is drawn
-    thin and pale, behind the others (the centers behind the pooled curve).
+    thin and pale, behind the others (the centers behind the pooled curve). `count`,
+    when given, is the number of patients each (time, event) row stands for.
     """
 
     label: str
@@ -40,6 +41,11 @@ class Curve:
     suppress_below: int = 0
     color: str = POOLED_COLOR
     muted: bool = False
+    count: np.ndarray | None = None
+
+    @property
+    def patients(self) -> int:
+        return self.time_months.size if self.count is None else int(self.count.sum())
 
 
 def axis_months(x_max: float) -> list[int]:
@@ -47,10 +53,14 @@ def axis_months(x_max: float) -> list[int]:
     return [month for month in MONTH_TICKS if month <= x_max]
 
 
-def numbers_at_risk(time_months: np.ndarray, months: list[int]) -> list[int]:
-    """Patients still under observation at each time: follow-up time ≥ t (R's `n.risk`)."""
+def numbers_at_risk(
+    time_months: np.ndarray, months: list[int], count: np.ndarray | None = None
+) -> list[int]:
+    """Patients still under observation at each time: follow-up time ≥ t (R's `n.risk`);
+    `count` the patients of each time when not one each."""
     times = np.asarray(time_months, dtype=np.float64)
-    return [int((times >= month).sum()) for month in months]
+    weight = np.ones(times.size, dtype=np.int64) if count is None else np.asarray(count)
+    return [int(weight[times >= month].sum()) for month in months]
 
 
 @contextmanager
@@ -124,9 +134,9 @@ def _line_points(table: KMTable, x_max: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _draw_curve(axes: Axes, curve: Curve, x_max: float) -> None:
     """The step function to the last follow-up, and the censoring ticks, up to `x_max`."""
-    table = km_curve(curve.time_months, curve.event)
+    table = km_curve(curve.time_months, curve.event, curve.count)
     times, surv = _line_points(table, x_max)
-    n_text = count_text(curve.time_months.size, curve.suppress_below)
+    n_text = count_text(curve.patients, curve.suppress_below)
     width = 2.2 if curve.color == POOLED_COLOR else (1.0 if curve.muted else 1.4)
     alpha = 0.55 if curve.muted else 1.0
     layer = 1 if curve.muted else 2
@@ -152,7 +162,7 @@ def _draw_at_risk(axes: Axes, curves: list[Curve], months: list[int], salt: str)
     for tick, curve in zip(axes.get_yticklabels(), curves, strict=True):
         tick.set_color(curve.color)
     for row, curve in enumerate(curves):
-        counts = numbers_at_risk(curve.time_months, months)
+        counts = numbers_at_risk(curve.time_months, months, curve.count)
         for month, count in zip(months, counts, strict=True):
             text = count_text(count, curve.suppress_below)
             axes.text(

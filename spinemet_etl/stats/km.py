@@ -156,8 +156,11 @@ def log_ci(surv: FloatArray, var_log: FloatArray) -> tuple[FloatArray, FloatArra
     return lower, upper
 
 
-def km_curve(time: np.ndarray, event: np.ndarray) -> KMTable:
+def km_curve(time: np.ndarray, event: np.ndarray, count: np.ndarray | None = None) -> KMTable:
     """The Kaplan–Meier table of one sample, for plotting (R `summary(fit, censored = TRUE)`).
+
+    `count`, when given, is the number of patients each row stands for (rows of counted
+    (time, event) cells); the table is that of the patients, bit for bit.
 
     Notes:
         Same conventions as `km_grouped`: one row per distinct time, events before
@@ -165,7 +168,15 @@ def km_curve(time: np.ndarray, event: np.ndarray) -> KMTable:
     """
     time_array = np.asarray(time, dtype=np.float64)
     event_array = np.asarray(event, dtype=bool)
-    curves = km_grouped(np.zeros(time_array.size, dtype=np.int64), time_array, event_array, 1)
+    if count is None:
+        curves = km_grouped(np.zeros(time_array.size, dtype=np.int64), time_array, event_array, 1)
+    else:
+        times, cell = np.unique(time_array, return_inverse=True)
+        weight = np.asarray(count, dtype=np.int64)
+        n_event = np.bincount(cell, weights=weight * event_array, minlength=times.size)
+        n_total = np.bincount(cell, weights=weight, minlength=times.size)
+        group = np.zeros(times.size, dtype=np.int64)
+        curves = km_cells(group, times, n_event.astype(np.int64), n_total.astype(np.int64), 1)
     return KMTable(
         time=curves.time,
         n_risk=curves.n_risk,

@@ -130,3 +130,16 @@ def test_collett_se_takes_a_curve_at_exactly_055_and_045_as_reaching_them(n: int
     km = km_grouped(np.zeros(n, dtype=np.int64), (k**2).astype(float), np.ones(n, bool), 1)
     u_hat, l_hat = (0.45 * n) ** 2, (0.55 * n) ** 2
     assert median_survival(km).se[0] == pytest.approx(5 * (l_hat - u_hat) / math.sqrt(n), rel=1e-9)
+
+
+def test_km_of_counted_cells_is_that_of_the_patients_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    time = rng.integers(0, 60, 300) / 30.4375
+    event = rng.random(300) < 0.7
+    times, cell = np.unique(time, return_inverse=True)
+    counts = np.bincount(2 * cell + ~event, minlength=2 * times.size)
+    kept = np.flatnonzero(counts)
+    counted = km_curve(times[kept // 2], kept % 2 == 0, counts[kept])
+    rows = km_curve(time, event)
+    for name in ("time", "n_risk", "n_event", "n_censor", "surv", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(counted, name), getattr(rows, name))
