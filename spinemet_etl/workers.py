@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spinemet_etl.dataset import PART_NAME
-from spinemet_etl.federated.cache import cache_staged_partition
+from spinemet_etl.federated.cache import cache_staged_partition, return_freed_memory
 from spinemet_etl.pipeline import Prepared, harmonize_and_gate
 from spinemet_etl.quality.config import QualityConfig
 from spinemet_etl.results import CenterResult
@@ -122,15 +122,25 @@ def prepare_center(
 
     An exception is returned, not raised, with its frames (never its message, which may
     hold data) so that the run can log where it happened.
+
+    Notes:
+        Freed memory is handed back to the system (return_freed_memory) after each step
+        that frees much: the harmonizer's frames before the gate, the gate's before
+        staging, the center's tables before its statistics are counted. Pages that glibc
+        keeps in its heap serve none of the next step's Arrow buffers (pyarrow has its own
+        allocator), so without this each step's peak sits on top of the last's leftovers:
+        Boston at 5M (197 752 rows) peaked at 620 MB instead of 517 MB while staging.
     """
     from spinemet_etl.quality.gate import run_quality_gate
 
     answer = WorkerAnswer(None)
 
     def gate(result: CenterResult, previous: Any) -> Any:
+        return_freed_memory()
         started = time.perf_counter()
         answer.verdict = run_quality_gate(result, previous, quality).packed()
         answer.gate_seconds = time.perf_counter() - started
+        return_freed_memory()
         return answer.verdict
 
     with _collected(log_level) as collected:
@@ -142,6 +152,7 @@ def prepare_center(
             answer.error = exc
             answer.frames = "".join(traceback.format_tb(exc.__traceback__))
         else:
+            return_freed_memory()
             _cache_statistics(settings, center_id, answer.prepared)
     answer.records = collected.records
     return answer

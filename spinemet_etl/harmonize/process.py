@@ -124,6 +124,7 @@ def _records(
     while sources:  # each table's source frame is released once typed
         typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
     records, reasons, durations = assemble_records(typed)
+    del typed  # the tables' values, copied into the records: released before the derivations
     records = records.reset_index(drop=True)
     echoes = derivation_echoes(records, durations)
     records = derive_inputs(
@@ -197,6 +198,7 @@ def process_center(
     files = {export.name: export for exports in selected for export in exports}
     records, parsed, echoes = _records(mapping, selected, mapping_path.parent, limits)
     frame, extra = _canonical(records, mapping.center_id, files, run_id, key)
+    del records  # converted into `frame`: released before the checks and the split
     reasons = combine_reasons(
         pd.concat([parsed, *extra], ignore_index=True), schema_reasons(frame), frame, echoes
     )

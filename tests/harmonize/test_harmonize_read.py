@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -9,9 +10,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from flows.entrypoints import demo_centers_dir
+from spinemet_etl.harmonize import process_center
 from spinemet_etl.harmonize.read import ReadCache, _selected
-from spinemet_etl.readers.arrow_csv import ArrowRawTable, to_frame
+from spinemet_etl.readers.arrow_csv import ArrowRawTable, column_names, to_frame
 from spinemet_etl.readers.base import RawTable
+from spinemet_etl.synth import write_consortium
 
 
 def _frame() -> pd.DataFrame:
@@ -69,11 +73,36 @@ def test_arrow_rows_become_a_frame_only_when_asked() -> None:
 def test_an_export_is_let_go_when_its_last_table_has_its_rows() -> None:
     cache = ReadCache({"a.csv": 2, "b.csv": 1})
     cache.tables = {("a.csv", "csv"): [], ("b.csv", "csv"): [], ("b.csv", "redcap"): []}
-    cache.taken("a.csv")
-    cache.taken("b.csv")
+    assert not cache.taken("a.csv")
+    assert cache.taken("b.csv")
     assert list(cache.tables) == [("a.csv", "csv")]  # a second table still reads a.csv
-    cache.taken("a.csv")
+    assert cache.taken("a.csv")
     assert cache.tables == {}
+    assert not cache.taken("c.csv")  # a file no count was given for is never let go here
+
+
+def test_the_last_table_of_an_export_copies_its_rows_from_its_own_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spinemet_etl.harmonize import read
+
+    write_consortium(tmp_path, n_patients=40, seed=5)
+    held: list[tuple[list[str], list[str]]] = []
+    select = read._selected
+
+    def watched(raw: RawTable, table: Any, selected: list[str]) -> Any:
+        assert isinstance(raw, ArrowRawTable)
+        held.append((raw.rows.column_names, column_names(raw)))
+        return select(raw, table, selected)
+
+    monkeypatch.setattr(read, "_selected", watched)
+    mapping = demo_centers_dir() / "barcelona.yaml"
+    result = process_center(mapping, tmp_path, run_id="r", key="k")
+    (first, names), (second, _), (last, last_names) = held  # basal, cirugia, seguimiento
+    assert first == second and "fecha_cirugia" in first and "sexo" in first
+    assert "fecha_visita" in last and "fecha_cirugia" not in last and "sexo" not in last
+    assert len(last) < len(first) and last_names == names  # the export's names unchanged
+    assert len(result.patients) > 0
 
 
 def test_tables_with_the_same_options_share_a_workbooks_sheets() -> None:
@@ -93,3 +122,28 @@ def test_tables_with_the_same_options_share_a_workbooks_sheets() -> None:
         ("w.xlsx", titled.model_dump_json()): ["B", "A"],
         ("w.xlsx", plain.model_dump_json()): ["C"],
     }
+
+
+def test_the_records_are_let_go_once_they_are_canonical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weakref
+
+    from spinemet_etl.harmonize import process
+
+    write_consortium(tmp_path, n_patients=40, seed=5)
+    records: list[weakref.ref[pd.DataFrame]] = []
+    canonical, check = process._canonical, process.schema_reasons
+
+    def converting(frame: pd.DataFrame, *args: Any) -> Any:
+        records.append(weakref.ref(frame))
+        return canonical(frame, *args)
+
+    def checking(frame: pd.DataFrame) -> Any:
+        assert records and records[0]() is None  # not held beside the canonical frame
+        return check(frame)
+
+    monkeypatch.setattr(process, "_canonical", converting)
+    monkeypatch.setattr(process, "schema_reasons", checking)
+    result = process_center(demo_centers_dir() / "boston.yaml", tmp_path, run_id="r", key="k")
+    assert len(result.patients) > 0

@@ -242,3 +242,36 @@ def test_a_worker_counts_the_staged_centers_statistics_for_the_report(
     when = datetime(2026, 1, 1, tzinfo=UTC)
     assert summary_document(entry.summary, when) == summary_document(from_rows.summary, when)
     assert entry.pairs.equals(from_rows.pairs)
+
+
+def test_a_worker_hands_back_freed_memory_between_its_steps(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weakref
+
+    from spinemet_etl import pipeline
+    from spinemet_etl.quality import gate
+
+    steps: list[str] = []
+    staged_frames: list[weakref.ref[Any]] = []
+    stage, run_gate = pipeline.stage_center, gate.run_quality_gate
+    count = workers.cache_staged_partition
+
+    def staging(result: Any, *args: Any) -> Any:
+        steps.append("stage")
+        staged_frames.extend([weakref.ref(result.patients), weakref.ref(result.quarantine)])
+        return stage(result, *args)
+
+    def statistics(*args: Any, **options: Any) -> Any:
+        steps.append("statistics")
+        assert all(frame() is None for frame in staged_frames)  # the tables are gone
+        return count(*args, **options)
+
+    monkeypatch.setattr(workers, "return_freed_memory", lambda: steps.append("trim"))
+    monkeypatch.setattr(gate, "run_quality_gate", lambda *a: steps.append("gate") or run_gate(*a))
+    monkeypatch.setattr(pipeline, "stage_center", staging)
+    monkeypatch.setattr(workers, "cache_staged_partition", statistics)
+    here = Settings(landing=settings.landing, centers_dir=settings.centers_dir, data=str(tmp_path))
+    answer = prepare_center(here, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
+    assert answer.error is None and answer.prepared is not None and answer.prepared.staged
+    assert steps == ["trim", "gate", "trim", "stage", "trim", "statistics"]
