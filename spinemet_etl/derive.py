@@ -128,30 +128,56 @@ def summarize_visits(
         recurrence is true if any visit records one, dated by the earliest such visit,
         false if the patient has visits and none records one, null when the center has
         no recurrence column. A visit with a missing flag records nothing. Visits
-        without a patient id cannot be attributed and are not summarized.
+        without a patient id cannot be attributed and are not summarized. Each patient's
+        figures are reduced from one numbering of the ids (pandas.factorize, in groupby's
+        sorted order), without a frame of the visits: at 1.2M visits a groupby held 0.1 GB
+        more at its peak (docs/performance.md).
     """
-    dates = as_dates(visits[date_col])
-    dead = _flags(visits[dead_col])
-    frame = pd.DataFrame(
-        {"id": visits[id_col], "date": dates, "dead": dead, "death_date": dates.where(dead)}
+    codes, ids = pd.factorize(visits[id_col], sort=True)
+    attributed = codes >= 0
+    codes = codes[attributed]
+    dates = as_dates(visits[date_col]).to_numpy()[attributed]
+    dead = _flags(visits[dead_col]).to_numpy()[attributed]
+    died = _any(codes, dead, len(ids))
+    summary = pd.DataFrame(
+        {"last_contact_date": _latest(codes, dates, len(ids))}, index=pd.Index(ids, name=id_col)
     )
-    if recurrence_col is not None:
-        recurred = _flags(visits[recurrence_col])
-        frame["recurred"] = recurred
-        frame["recurrence_date"] = dates.where(recurred)
-    groups = frame.groupby("id", sort=True, dropna=True)
-    summary = pd.DataFrame({"last_contact_date": groups["date"].max()})
     summary["vital_status"] = pd.Categorical(
-        np.where(groups["dead"].any(), "dead", "alive"), categories=VITAL_STATUSES
+        np.where(died, "dead", "alive"), categories=VITAL_STATUSES
     )
-    summary["death_date"] = groups["death_date"].min()
+    summary["death_date"] = _earliest(codes, dates, dead, len(ids))
     if recurrence_col is None:
         summary["local_recurrence"] = pd.array([pd.NA] * len(summary), dtype="boolean")
         summary["local_recurrence_date"] = pd.Series(pd.NaT, index=summary.index, dtype="M8[ns]")
     else:
-        summary["local_recurrence"] = groups["recurred"].any().astype("boolean")
-        summary["local_recurrence_date"] = groups["recurrence_date"].min()
-    return summary.rename_axis(id_col).reset_index()
+        recurred = _flags(visits[recurrence_col]).to_numpy()[attributed]
+        summary["local_recurrence"] = pd.array(_any(codes, recurred, len(ids)), dtype="boolean")
+        summary["local_recurrence_date"] = _earliest(codes, dates, recurred, len(ids))
+    return summary.reset_index()
+
+
+def _any(codes: np.ndarray, flags: np.ndarray, groups: int) -> np.ndarray:
+    """Per group (numbered by `codes`): whether any of its flags is set."""
+    found = np.zeros(groups, dtype=bool)
+    found[codes[flags]] = True
+    return found
+
+
+def _latest(codes: np.ndarray, dates: np.ndarray, groups: int) -> np.ndarray:
+    """Per group: its latest date, NaT if it has none (NaT is datetime64's least value)."""
+    latest = np.full(groups, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, codes, dates.view(np.int64))
+    return latest.view(dates.dtype)
+
+
+def _earliest(codes: np.ndarray, dates: np.ndarray, where: np.ndarray, groups: int) -> np.ndarray:
+    """Per group: its earliest date among the rows `where` holds, NaT if it has none."""
+    never = np.iinfo(np.int64).max
+    days = np.where(where & ~np.isnat(dates), dates.view(np.int64), never)
+    earliest = np.full(groups, never, dtype=np.int64)
+    np.minimum.at(earliest, codes, days)
+    earliest[earliest == never] = np.iinfo(np.int64).min
+    return earliest.view(dates.dtype)
 
 
 def _flags(values: pd.Series) -> pd.Series:

@@ -168,6 +168,59 @@ def test_summarize_visits_by_hand() -> None:
     assert summary["local_recurrence_date"].iloc[1:].isna().all()
 
 
+def _visits_by_groupby(visits: pd.DataFrame) -> pd.DataFrame:
+    """The summary as a pandas groupby of the visits gives it: the reference."""
+    dead = visits["died"].astype("boolean").fillna(False).astype(bool)
+    recurred = visits["relapse"].astype("boolean").fillna(False).astype(bool)
+    groups = pd.DataFrame(
+        {
+            "id": visits["pid"],
+            "date": visits["visit"],
+            "dead": dead,
+            "death_date": visits["visit"].where(dead),
+            "recurred": recurred,
+            "recurrence_date": visits["visit"].where(recurred),
+        }
+    ).groupby("id", sort=True, dropna=True)
+    return pd.DataFrame(
+        {
+            "pid": groups["date"].max().index.to_numpy(dtype=object),
+            "last_contact_date": groups["date"].max().to_numpy(),
+            "vital_status": pd.Categorical(
+                np.where(groups["dead"].any(), "dead", "alive"), categories=["alive", "dead"]
+            ),
+            "death_date": groups["death_date"].min().to_numpy(),
+            "local_recurrence": pd.array(groups["recurred"].any().to_numpy(), dtype="boolean"),
+            "local_recurrence_date": groups["recurrence_date"].min().to_numpy(),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_summarize_visits_agrees_with_a_groupby(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    ids = ["p07", "p1", "P1", "é", "10", *(f"x{number}" for number in range(300))]
+    days = rng.integers(0, 4_000, n).astype("timedelta64[D]") + np.datetime64("2012-01-01")
+    visits = pd.DataFrame(
+        {
+            "pid": pd.Series(rng.choice([*ids, None], n), dtype=object),
+            "visit": pd.Series(days.astype("datetime64[ns]")).where(rng.random(n) > 0.1),
+            "died": pd.array(rng.choice([True, False, None], n, p=[0.05, 0.85, 0.1]), "boolean"),
+            "relapse": rng.choice([1.0, 0.0, np.nan], n, p=[0.1, 0.8, 0.1]),
+        }
+    )
+    summary = summarize_visits(
+        visits, id_col="pid", date_col="visit", dead_col="died", recurrence_col="relapse"
+    )
+    expected = _visits_by_groupby(visits)
+    vital = pd.CategoricalDtype(["alive", "dead"])
+    summary["vital_status"] = summary["vital_status"].astype(str).astype(vital)
+    expected["vital_status"] = expected["vital_status"].astype(vital)
+    pd.testing.assert_frame_equal(summary, expected, check_exact=True)
+    assert summary["death_date"].notna().sum() > 0 and summary["death_date"].isna().sum() > 0
+
+
 def test_summarize_visits_without_recurrence_column() -> None:
     summary = summarize_visits(
         visits(), id_col="pid", date_col="visit", dead_col="died", recurrence_col=None
