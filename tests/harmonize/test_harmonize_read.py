@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -147,3 +148,23 @@ def test_the_records_are_let_go_once_they_are_canonical(
     monkeypatch.setattr(process, "schema_reasons", checking)
     result = process_center(demo_centers_dir() / "boston.yaml", tmp_path, run_id="r", key="k")
     assert len(result.patients) > 0
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [["basal"], ["1"], [1], ["cirugia", None], [None], ["Basal"], ["x"]],
+    ids=["text", "code", "number", "with-blank", "blank-only", "case", "absent"],
+)
+def test_arrow_rows_are_kept_as_the_frames_rows_are(wanted: list[Any]) -> None:
+    from spinemet_etl.harmonize.read import _arrow_row_mask, _row_mask
+
+    events = ["basal", " basal ", "1.0", "1", "01", None, "cirugia", "Basal", "1.00", None]
+    arrow = pa.chunked_array([events[:4], events[4:]], pa.string())  # two chunks
+    table: Any = SimpleNamespace(where={"event": wanted})
+    expected = _row_mask(pd.DataFrame({"event": pd.Series(events, dtype=object)}), table)
+    found = _arrow_row_mask(pa.table({"event": arrow}), table)
+    assert found.tolist() == expected.tolist()
+    if wanted == ["basal"]:
+        assert np.flatnonzero(found).tolist() == [0, 1]
+    if wanted == ["1"]:
+        assert np.flatnonzero(found).tolist() == [2, 3, 8]  # "01" is not the code 1
