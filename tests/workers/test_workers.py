@@ -274,4 +274,4 @@ def test_a_worker_hands_back_freed_memory_between_its_steps(
     here = Settings(landing=settings.landing, centers_dir=settings.centers_dir, data=str(tmp_path))
     answer = prepare_center(here, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
     assert answer.error is None and answer.prepared is not None and answer.prepared.staged
-    assert steps == ["trim", "gate", "trim", "stage", "trim", "statistics"]
+    assert steps == ["trim", "gate", "trim", "stage", "trim", "statistics", "trim"]
