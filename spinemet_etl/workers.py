@@ -28,6 +28,7 @@ from spinemet_etl.dataset import PART_NAME
 from spinemet_etl.federated.cache import cache_staged_partition, return_freed_memory
 from spinemet_etl.pipeline import Prepared, harmonize_and_gate
 from spinemet_etl.quality.config import QualityConfig
+from spinemet_etl.readers.arrow_csv import parse_on_calling_thread
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
 from spinemet_etl.stop import on_stop
@@ -183,6 +184,12 @@ def _cache_statistics(settings: Settings, center_id: str, prepared: Prepared) ->
         )
 
 
+def _start_worker(run_pid: int) -> None:
+    """Worker initializer: CSV parsed on the worker's own thread; the worker ends with the run."""
+    parse_on_calling_thread()
+    _die_with_run(run_pid)
+
+
 def _die_with_run(run_pid: int) -> None:
     """Worker initializer: end this worker as soon as the run's process `run_pid` ends.
 
@@ -239,7 +246,7 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(list(PRELOAD))
             pool = ProcessPoolExecutor(
-                workers, context, initializer=_die_with_run, initargs=(os.getpid(),)
+                workers, context, initializer=_start_worker, initargs=(os.getpid(),)
             )
             _POOLS[workers] = pool
             on_stop(abandon_workers)

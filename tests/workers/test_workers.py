@@ -275,3 +275,11 @@ def test_a_worker_hands_back_freed_memory_between_its_steps(
     answer = prepare_center(here, "boston", RUN_ID, None, load_quality_config(), logging.INFO)
     assert answer.error is None and answer.prepared is not None and answer.prepared.staged
     assert steps == ["trim", "gate", "trim", "stage", "trim", "statistics", "trim"]
+
+
+@pytest.mark.slow
+def test_a_worker_parses_csv_on_its_own_thread_and_this_process_keeps_pyarrows() -> None:
+    from spinemet_etl.readers.arrow_csv import parse_threads
+
+    assert worker_pool(2).submit(parse_threads).result() is False
+    assert parse_threads()
