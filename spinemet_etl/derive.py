@@ -130,8 +130,8 @@ def summarize_visits(
         no recurrence column. A visit with a missing flag records nothing. Visits
         without a patient id cannot be attributed and are not summarized. Each patient's
         figures are reduced from one numbering of the ids (pandas.factorize, in groupby's
-        sorted order), without a frame of the visits: at 1.2M visits a groupby held 0.1 GB
-        more at its peak (docs/performance.md).
+        sorted order), without a frame of the visits: at 1.2M visits a groupby held about
+        50 MB more at its peak (docs/performance.md).
     """
     codes, ids = pd.factorize(visits[id_col], sort=True)
     attributed = codes >= 0
