@@ -136,7 +136,7 @@ def summarize_visits(
     codes, ids = pd.factorize(visits[id_col], sort=True)
     attributed = codes >= 0
     codes = codes[attributed]
-    dates = as_dates(visits[date_col]).to_numpy()[attributed]
+    dates = as_dates(visits[date_col]).to_numpy(dtype="datetime64[ns]")[attributed]
     dead = _flags(visits[dead_col]).to_numpy()[attributed]
     died = _any(codes, dead, len(ids))
     summary = pd.DataFrame(

@@ -191,7 +191,7 @@ def _start_worker(run_pid: int) -> None:
 
 
 def _die_with_run(run_pid: int) -> None:
-    """Worker initializer: end this worker as soon as the run's process `run_pid` ends.
+    """End this worker as soon as the run's process `run_pid` ends (_start_worker).
 
     Notes:
         A killed run must leave nothing behind that still works on its data. The

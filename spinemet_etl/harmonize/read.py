@@ -242,7 +242,7 @@ def _selected(raw: RawTable, table: TableBase, selected: list[str]) -> pd.DataFr
     return raw.frame.loc[_row_mask(raw.frame, table).to_numpy(), selected]
 
 
-def narrowed(raw: RawTable, columns: list[str]) -> RawTable:
+def _narrowed(raw: RawTable, columns: list[str]) -> RawTable:
     """An Arrow table holding only `columns` of `raw`'s rows (its column names unchanged).
 
     Notes:
@@ -317,7 +317,7 @@ def read_table(
             result.files_1904.add(export.name)
         selected = [*dict.fromkeys(keep), *PROVENANCE_COLUMNS]
         if cache.taken(export.name):
-            raw = narrowed(raw, [*selected, *table.where])
+            raw = _narrowed(raw, [*selected, *table.where])
         part = _selected(raw, table, selected)
         del raw
         frames.append(to_frame(part) if isinstance(part, pa.Table) else part)
