@@ -98,7 +98,7 @@ def from_rows(
     latest `last_contact_date`.
     """
     groups = build_groups(patients["center_id"], patients["procedure"])
-    pairs = block_pairs(patients, groups, 2)
+    pairs = block_pairs(patients, groups)
     cutoff = center_cutoffs(patients, data_cutoffs)
     sums = pool_scopes(groups.scopes, count_sums(patients, groups, pain_mcid, pairs, cutoff))
     return Statistics(

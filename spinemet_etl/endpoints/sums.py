@@ -41,6 +41,8 @@ SCORES = (("tokuhashi", "tokuhashi_revised", False), ("tomita", "tomita", True))
 PAIR_KINDS = ("concordant", "discordant", "tied_score")
 INFLUENCE_SUMS = ("dn_squares", "dn_dd", "dd_squares")
 """Σ dN², Σ dN·dD, Σ dD² of each score: the C-index's infinitesimal-jackknife variance."""
+WITHIN_CENTER_BLOCKS = 2
+"""The kinds of membership within centers: (center, all) and (center, procedure)."""
 OUTCOMES = ("os", "lc")
 RISK_COLUMNS = ("events", "competing", "censored")
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": DAYS_PER_MONTH}
@@ -195,14 +197,12 @@ def _completeness(
     }
 
 
-def block_pairs(
-    patients: pd.DataFrame, groups: Groups, n_blocks: int, *, first: int = 0
-) -> dict[str, list[PairCounts]]:
-    """Per score, the comparable pairs of the kinds of membership `first` to `n_blocks` − 1.
+def block_pairs(patients: pd.DataFrame, groups: Groups) -> dict[str, list[PairCounts]]:
+    """Per score, the comparable pairs of the two within-center kinds of membership
+    (blocks 0 and 1: the summaries' counts); patients are sorted by time once.
 
-    Blocks 0 and 1 are within centers (the summaries' counts), 2 and 3 the pooled
-    scope over all patients (`plain_pooled_c` counts those without sorting the rows);
-    patients are sorted by time once.
+    The pooled scope's blocks (2 and 3) hold pairs across centers: `plain_pooled_c`
+    counts those, without sorting the rows.
     """
     time = patients["os_months"].to_numpy(dtype=np.float64)
     event = patients["os_event"].to_numpy(dtype=bool)
@@ -211,8 +211,8 @@ def block_pairs(
         for name, column, reverse in SCORES
     }
     pairs: dict[str, list[PairCounts]] = {name: [] for name in scores}
-    blocks = groups.membership_blocks()[first:n_blocks]
-    orders = itertools.islice(groups.block_orders(time, event), first, n_blocks)
+    blocks = groups.membership_blocks()[:WITHIN_CENTER_BLOCKS]
+    orders = itertools.islice(groups.block_orders(time, event), WITHIN_CENTER_BLOCKS)
     for block, order in zip(blocks, orders, strict=True):
         for name, (score, reverse) in scores.items():
             pairs[name].append(
@@ -227,7 +227,7 @@ def _concordance(
     """Patients with each score and its comparable pairs within each center's groups."""
     sums: dict[str, FloatArray] = {}
     for name, column, _ in SCORES:
-        within = add_pair_counts(pairs[name][:2])
+        within = add_pair_counts(pairs[name])
         scored = ~np.isnan(patients[column].to_numpy(dtype=np.float64, na_value=np.nan))
         sums[f"{name}_n"] = center_count(groups, scored)
         for kind in PAIR_KINDS:
@@ -247,7 +247,7 @@ def count_sums(
 ) -> dict[str, FloatArray]:
     """Every SUM_COLUMNS quantity per group, counted within centers (pooled rows are 0).
 
-    `pairs` are `block_pairs` of at least the two within-center blocks; `cutoff` each
+    `pairs` are `block_pairs` (the two within-center blocks); `cutoff` each
     patient's center's data cut-off (`center_cutoffs`).
     """
     sums = {
