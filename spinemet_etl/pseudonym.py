@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spinemet_etl.text import clean_text
+from spinemet_etl.text import clean_text, clean_texts
 
 SEPARATOR = "\x1f"
 """U+001F (unit separator) between center id and source id: neither can contain it."""
@@ -49,7 +49,7 @@ def normalize_source_ids(source_ids: pd.Series) -> pd.Series:
     """normalize_source_id over a Series; when every value is text, once per distinct value."""
     if pd.api.types.infer_dtype(source_ids, skipna=True) in ("string", "empty"):
         codes, distinct = pd.factorize(source_ids, use_na_sentinel=True)
-        stripped = [clean_text(text) for text in distinct.tolist()]
+        stripped = clean_texts(distinct.tolist())
         lookup = np.array([*(text or None for text in stripped), None], dtype=object)
         return pd.Series(lookup[codes], index=source_ids.index, name=source_ids.name, dtype=object)
     return source_ids.map(normalize_source_id).astype(object)

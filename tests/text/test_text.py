@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spinemet_etl.text import clean_text, code_key, code_text, source_text
+from spinemet_etl.text import clean_text, clean_texts, code_key, code_text, source_text
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,22 @@ def test_code_text(value: Any, code: str) -> None:
 def test_code_key_folds_case_after_composing() -> None:
     assert code_key(unicodedata.normalize("NFD", "PRÓSTATA")) == "próstata"
     assert clean_text("") == ""
+
+
+_ALPHABET = [chr(code) for code in range(128)] + ["\u00a0", "\u2003", "n\u0303", "ñ", "\u3000"]
+
+
+def test_clean_texts_is_clean_text_on_each() -> None:
+    """Every ASCII character (whitespace and controls included) and a few non-ASCII ones,
+    alone, paired and in short words with spaces around and between them."""
+    words = [*_ALPHABET, *(a + b for a in _ALPHABET for b in _ALPHABET)]
+    spaced = [f"{lead}x{gap}y{trail}" for lead in ("", " ", "  ", "\t")
+              for gap in ("", " ", "  ", "\u00a0", "\n") for trail in ("", " ", "\r\n")]  # fmt: skip
+    texts = [*words, *spaced, "", "BCN-0001", "a b c", "a  b"]
+    assert clean_texts(texts) == [clean_text(text) for text in texts]
+
+
+def test_clean_texts_changes_only_what_is_not_clean() -> None:
+    texts = ["ok id", " lead", "trail ", "two  spaces", "tab\there", "n\u0303", "fine"]
+    assert clean_texts(texts) == ["ok id", "lead", "trail", "two spaces", "tab here", "ñ", "fine"]
+    assert clean_texts([]) == []
