@@ -44,9 +44,7 @@ def clean_texts(texts: list[str]) -> list[str]:
     if not texts:
         return []
     array = pa.array(texts, pa.string())
-    clean = pc.and_not(
-        pc.string_is_ascii(array), pc.match_substring_regex(array, _NOT_CLEAN_ASCII)
-    )
+    clean = pc.and_not(pc.string_is_ascii(array), pc.match_substring_regex(array, _NOT_CLEAN_ASCII))
     cleaned = list(texts)
     for index in np.flatnonzero(~clean.to_numpy(zero_copy_only=False)).tolist():
         cleaned[index] = clean_text(texts[index])

@@ -243,25 +243,53 @@ def _only_line_breaks(text: bytes | Path, start: int) -> bool:
 
 
 def blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """The column with every blank value (empty or whitespace only) as null.
+    """The column with every blank value (empty or whitespace only) as null."""
+    return _blanked(column)[0]
+
+
+def _blanked(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, int]:
+    """blank_to_null's column, which of its values are not blank, and its longest value's
+    length in bytes.
 
     Notes:
         `utf8_is_space` holds for exactly the characters `str.isspace` holds for (checked
-        over every code point in the tests), so this is `is_blank` on each value. The
-        values stay where they are (a column of many 1 MiB blocks is first made one array,
-        so each compute function runs once per column): only a validity bitmap is added.
+        over every code point in the tests), so this is `is_blank` on each value. It is
+        asked only of values that start with a byte of ASCII whitespace or control, or of
+        a longer UTF-8 character: any other first character makes a value not blank. The
+        values stay where they are (a column of many 1 MiB blocks is first made one array):
+        only a validity bitmap is added.
     """
     if column.num_chunks > 1 and column.nbytes <= _COMBINE_BYTES:
-        return pa.chunked_array([_blank_to_null(column.combine_chunks())], pa.string())
-    return pa.chunked_array([_blank_to_null(chunk) for chunk in column.chunks], pa.string())
+        column = pa.chunked_array([column.combine_chunks()], pa.string())
+    parts = [_blank_chunk(chunk) for chunk in column.chunks]
+    filled = np.concatenate([np.zeros(0, dtype=bool), *(part[1] for part in parts)])
+    longest = max((part[2] for part in parts), default=0)
+    return pa.chunked_array([part[0] for part in parts], pa.string()), filled, longest
 
 
-def _blank_to_null(values: pa.StringArray) -> pa.StringArray:
-    filled = pc.invert(pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values)))
-    if values.offset or values.null_count or filled.offset:
-        return pc.if_else(filled, values, pa.scalar(None, pa.string()))
-    _validity, offsets, data = values.buffers()
-    return pa.StringArray.from_buffers(len(values), offsets, data, filled.buffers()[1])
+def _blank_chunk(values: pa.StringArray) -> tuple[pa.StringArray, np.ndarray, int]:
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    lengths = np.diff(offsets)
+    filled = lengths != 0
+    if values.null_count:
+        filled &= values.is_valid().to_numpy(zero_copy_only=False)
+    data = values.buffers()[2]
+    if data is not None and data.size:
+        starts = np.flatnonzero(filled)
+        first = np.frombuffer(data, dtype=np.uint8)[offsets[starts]]
+        maybe = starts[(first <= 0x20) | (first >= 0x7F)]
+        if maybe.size:
+            spaces = pc.utf8_is_space(values.take(pa.array(maybe)))
+            filled[maybe[spaces.to_numpy(zero_copy_only=False)]] = False
+    longest = int(lengths.max()) if lengths.size else 0
+    if values.offset or values.null_count:
+        blanked = pc.if_else(pa.array(filled), values, pa.scalar(None, pa.string()))
+    else:
+        validity = pa.py_buffer(np.packbits(filled, bitorder="little"))
+        blanked = pa.StringArray.from_buffers(len(values), values.buffers()[1], data, validity)
+    return blanked, filled, longest
 
 
 def blank_columns(
@@ -283,14 +311,14 @@ def blank_columns(
     for slot, index in enumerate(range(len(header)) if include is None else include):
         raw, columns[slot] = columns[slot], None
         assert raw is not None
-        if rows and pc.max(pc.binary_length(raw)).as_py() > limit:
-            return None
-        column = blank_to_null(raw)
+        column, column_filled, longest = _blanked(raw)
         del raw
-        if is_blank(header[index]) and column.null_count == len(column):
+        if longest > limit:
+            return None
+        if is_blank(header[index]) and not column_filled.any():
             continue
         kept[names[index]] = column
-        filled |= pc.is_valid(column).to_numpy(zero_copy_only=False)
+        filled |= column_filled
     last = np.flatnonzero(filled)
     end = int(last[-1]) + 1 if last.size else 0
     if not filled[:end].all():

@@ -24,6 +24,7 @@ from spinemet_etl.readers.arrow_csv import (
     column_names,
 )
 from spinemet_etl.readers.base import PROVENANCE_COLUMNS, ColumnPick, RawTable
+from spinemet_etl.readers.common import is_blank
 from spinemet_etl.readers.csv import CsvReader, read_reference
 from spinemet_etl.readers.options import CsvOptions
 
@@ -168,6 +169,34 @@ def test_blank_to_null_over_chunks_is_is_blank_on_each_value(chunks: list[list[s
     column = pa.chunked_array([pa.array(chunk, pa.string()) for chunk in chunks], pa.string())
     values = [value for chunk in chunks for value in chunk]
     expected = [None if not value.strip() else value for value in values]
+    assert blank_to_null(column).to_pylist() == expected
+
+
+_CELL = st.text(
+    alphabet=st.sampled_from(
+        [" ", "\t", "\n", "\x1c", "\x00", "\x7f", "\u00a0", "\u3000", "a", "é", "0"]
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    values=st.lists(st.one_of(st.none(), _CELL), max_size=30),
+    start=st.integers(0, 3),
+    chunk_size=st.integers(1, 30),
+)
+def test_blank_to_null_is_is_blank_on_sliced_chunks_with_nulls(
+    values: list[str | None], start: int, chunk_size: int
+) -> None:
+    """Every value blank or not as is_blank says, in chunks that begin inside their buffers
+    (a slice) and hold nulls, as in one array."""
+    chunks = [
+        pa.array([None, *values[i : i + chunk_size]], pa.string()).slice(min(start, 1))
+        for i in range(0, len(values), chunk_size)
+    ]
+    column = pa.chunked_array(chunks, pa.string())
+    expected = [None if value is None or is_blank(value) else value for value in column.to_pylist()]
     assert blank_to_null(column).to_pylist() == expected
 
 
