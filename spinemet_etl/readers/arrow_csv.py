@@ -27,8 +27,6 @@ _NEWLINE = re.compile(rb"\r\n|\r|\n")
 _LF, _CR = ord("\n"), ord("\r")
 _LINE_ENDS = (_LF, _CR)
 _SCAN_BYTES = 16 * 1024 * 1024
-_COMBINE_BYTES = 512 * 1024 * 1024
-"""Columns up to this size become one array before blank_to_null (far below the 2 GiB limit)."""
 _PARSE = {"threads": True}
 """Whether pyarrow parses CSV text on its own threads (parse_on_calling_thread)."""
 _UTF8_BOM = codecs.BOM_UTF8
@@ -256,11 +254,10 @@ def _blanked(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, int]
         over every code point in the tests), so this is `is_blank` on each value. It is
         asked only of values that start with a byte of ASCII whitespace or control, or of
         a longer UTF-8 character: any other first character makes a value not blank. The
-        values stay where they are (a column of many 1 MiB blocks is first made one array):
-        only a validity bitmap is added.
+        values stay where they are, in pyarrow's 1 MiB blocks: only a validity bitmap is
+        added. Making each column one array first, as the Arrow kernels needed to run once
+        a column, cost a 1.5M-row export 0.35 s of CPU and 90 MB at its peak.
     """
-    if column.num_chunks > 1 and column.nbytes <= _COMBINE_BYTES:
-        column = pa.chunked_array([column.combine_chunks()], pa.string())
     parts = [_blank_chunk(chunk) for chunk in column.chunks]
     filled = np.concatenate([np.zeros(0, dtype=bool), *(part[1] for part in parts)])
     longest = max((part[2] for part in parts), default=0)
