@@ -2,8 +2,10 @@
 
 Run as `python -m spinemet_etl.bench.scaling [--sizes 1000000 5000000]`; writes
 `bench/scaling.json`. At each size the floor (`baseline_s`, median of three) and the cold
-CSV ingest (`ingest_s`, `peak_rss_mb`) are timed as `make bench` times them; the fixed
-costs of a run (imports, Prefect's server, Data Docs) cancel in the difference, so
+CSV ingest (`ingest_s`, `peak_rss_mb`) are timed as `make bench` times them, the ingest
+`--repeats` times (default 3) in rounds over the sizes, its median kept (two cold ingests
+of one size can differ by a quarter); the fixed costs of a run (imports, Prefect's server,
+Data Docs) cancel in the difference, so
 `marginal_ratio = (ingest at the largest - ingest at the smallest) /
 (floor at the largest - floor at the smallest)` is the per-row cost over the floor's.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +23,11 @@ from typing import Any
 
 import spinemet_etl
 from spinemet_etl.bench.consortium import cached_consortium, write_mapping_sets
-from spinemet_etl.bench.measure import machine_facts
+from spinemet_etl.bench.measure import Timing, machine_facts
 from spinemet_etl.bench.run import _baseline, _rows, _Steps, repo_root
 
 SIZES = (1_000_000, 5_000_000)
+REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -35,36 +39,71 @@ class ScalingConfig:
     seed: int
     work: Path
     workers: int = 2
+    repeats: int = REPEATS
 
 
-def measure_size(config: ScalingConfig, patients: int) -> dict[str, Any]:
-    """The floor and the cold CSV ingest at one size, in their own scratch folder."""
-    landing, _ = cached_consortium(
-        config.work, centers=config.centers, patients=patients,
-        seed=config.seed, workers=config.workers,
-    )  # fmt: skip
-    scratch = config.work / f"scaling-c{config.centers}-p{patients}"
-    shutil.rmtree(scratch, ignore_errors=True)
-    steps = _Steps(scratch)
-    sets = write_mapping_sets(landing, repo_root() / "centers", scratch / "centers")
-    baseline = _baseline(steps, landing, scratch)
-    ingest = steps.pipeline("ingest_csv", landing, sets["csv"], scratch / "data", "--full-refresh")
-    record = {
-        "patients": patients,
-        "rows": _rows(steps.logs / "baseline.log"),
-        "baseline_s": round(baseline.seconds, 3),
-        "ingest_s": round(ingest.seconds, 3),
-        "peak_rss_mb": round(ingest.peak_rss_mb, 1),
-    }
-    shutil.rmtree(scratch, ignore_errors=True)
-    return record
+class _Size:
+    """One size's consortium, mapping files and floor, and its ingests timed so far."""
+
+    def __init__(self, config: ScalingConfig, patients: int) -> None:
+        landing, _ = cached_consortium(
+            config.work, centers=config.centers, patients=patients,
+            seed=config.seed, workers=config.workers,
+        )  # fmt: skip
+        self.patients, self.landing = patients, landing
+        self.scratch = config.work / f"scaling-c{config.centers}-p{patients}"
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.steps = _Steps(self.scratch)
+        self.centers = write_mapping_sets(
+            landing, repo_root() / "centers", self.scratch / "centers"
+        )
+        self.baseline = _baseline(self.steps, landing, self.scratch)
+        self.ingests: list[Timing] = []
+
+    def time_ingest(self) -> Timing:
+        """One cold CSV ingest into an empty data root."""
+        data = self.scratch / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        name = f"ingest_csv_{len(self.ingests) + 1}"
+        self.ingests.append(
+            self.steps.pipeline(name, self.landing, self.centers["csv"], data, "--full-refresh")
+        )
+        shutil.rmtree(data, ignore_errors=True)
+        return self.ingests[-1]
+
+    def record(self) -> dict[str, Any]:
+        """The size's entry of `runs`: the median ingest, each ingest, the largest peak."""
+        seconds = [timing.seconds for timing in self.ingests]
+        return {
+            "patients": self.patients,
+            "rows": _rows(self.steps.logs / "baseline.log"),
+            "baseline_s": round(self.baseline.seconds, 3),
+            "ingest_s": round(statistics.median(seconds), 3),
+            "ingest_runs_s": [round(value, 3) for value in seconds],
+            "peak_rss_mb": round(max(timing.peak_rss_mb for timing in self.ingests), 1),
+        }
+
+
+def measure_sizes(config: ScalingConfig) -> list[dict[str, Any]]:
+    """Every size's floor, then its ingests in rounds (1M, 5M, 1M, 5M, ...), so that a
+    slow spell of the machine falls on both sizes alike."""
+    sizes = [_Size(config, patients) for patients in config.sizes]
+    for _ in range(config.repeats):
+        for size in sizes:
+            timing = size.time_ingest()
+            seconds, peak = round(timing.seconds, 3), round(timing.peak_rss_mb, 1)
+            print(json.dumps({"patients": size.patients, "ingest_s": seconds, "peak_rss_mb": peak}))
+    runs = [size.record() for size in sizes]
+    for size in sizes:
+        shutil.rmtree(size.scratch, ignore_errors=True)
+    return runs
 
 
 def scaling_record(config: ScalingConfig, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The content of `bench/scaling.json`: each size's timings, the marginal ratio, the peak.
 
-    `marginal_ratio` compares the smallest and the largest size; `peak_rss_mb` is the
-    largest size's.
+    `marginal_ratio` compares the smallest and the largest size (their median ingests);
+    `peak_rss_mb` is the largest size's (the largest of its ingests' peaks).
     """
     small, large = min(runs, key=_patients), max(runs, key=_patients)
     floor = large["baseline_s"] - small["baseline_s"]
@@ -74,6 +113,7 @@ def scaling_record(config: ScalingConfig, runs: list[dict[str, Any]]) -> dict[st
         "machine": machine_facts(),
         "centers": config.centers,
         "seed": config.seed,
+        "repeats": config.repeats,
         "runs": runs,
         "marginal_ratio": round((large["ingest_s"] - small["ingest_s"]) / floor, 3),
         "peak_rss_mb": large["peak_rss_mb"],
@@ -100,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=20100, help="seed of the consortium")
     parser.add_argument("--work", type=Path, default=bench / "work", help="scratch folder")
     parser.add_argument("--workers", type=int, default=2, help="processes writing the consortium")
+    parser.add_argument(
+        "--repeats", type=int, default=REPEATS,
+        help=f"cold ingests per size, their median kept (default {REPEATS})",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=bench / "scaling.json", help="results file")
     return parser
 
@@ -108,12 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if len(set(args.sizes)) < 2:
         raise SystemExit("--sizes needs two different sizes to compare")
-    config = ScalingConfig(tuple(args.sizes), args.centers, args.seed, args.work, args.workers)
-    runs = []
-    for patients in config.sizes:
-        runs.append(measure_size(config, patients))
-        print(json.dumps(runs[-1]), flush=True)
-    record = scaling_record(config, runs)
+    if args.repeats < 1:
+        raise SystemExit("--repeats needs at least one ingest per size")
+    config = ScalingConfig(
+        tuple(args.sizes), args.centers, args.seed, args.work, args.workers, args.repeats
+    )
+    record = scaling_record(config, measure_sizes(config))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"marginal_ratio {record['marginal_ratio']}, peak_rss_mb {record['peak_rss_mb']}")

@@ -10,7 +10,7 @@ import pytest
 from spinemet_etl.bench.scaling import ScalingConfig, main, scaling_record
 
 SCALING_KEYS = {
-    "date", "package_version", "machine", "centers", "seed", "runs", "marginal_ratio",
+    "date", "package_version", "machine", "centers", "seed", "repeats", "runs", "marginal_ratio",
     "peak_rss_mb", "peak_rss_patients",
 }  # fmt: skip
 
@@ -34,13 +34,22 @@ def test_one_size_is_refused() -> None:
         main(["--sizes", "1000", "1000"])
 
 
+def test_no_repeat_is_refused() -> None:
+    with pytest.raises(SystemExit, match="at least one ingest"):
+        main(["--sizes", "1000", "2000", "--repeats", "0"])
+
+
 @pytest.mark.slow
 def test_bench_scaling_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "scaling.json"
-    main(["--sizes", "300", "3000", "--centers", "6", "--work", str(tmp_path), "--out", str(out)])
+    main(["--sizes", "300", "3000", "--centers", "6", "--repeats", "2",
+          "--work", str(tmp_path), "--out", str(out)])  # fmt: skip
     record = json.loads(out.read_text(encoding="utf-8"))
     small, large = sorted(record["runs"], key=lambda run: run["patients"])
     assert small["rows"] < large["rows"]
+    for run in (small, large):
+        assert len(run["ingest_runs_s"]) == record["repeats"] == 2
+        assert run["ingest_s"] == pytest.approx(sum(run["ingest_runs_s"]) / 2, abs=1e-3)
     expected = (large["ingest_s"] - small["ingest_s"]) / (large["baseline_s"] - small["baseline_s"])
     assert record["marginal_ratio"] == pytest.approx(expected, abs=1e-3)
     assert record["peak_rss_mb"] == large["peak_rss_mb"] > 0

@@ -54,8 +54,8 @@ def test_clean_texts_is_clean_text_on_each() -> None:
     """Every ASCII character (whitespace and controls included) and a few non-ASCII ones,
     alone, paired and in short words with spaces around and between them."""
     words = [*_ALPHABET, *(a + b for a in _ALPHABET for b in _ALPHABET)]
-    spaced = [f"{lead}x{gap}y{trail}" for lead in ("", " ", "  ", "\t")
-              for gap in ("", " ", "  ", "\u00a0", "\n") for trail in ("", " ", "\r\n")]  # fmt: skip
+    leads, gaps, trails = ("", " ", "  ", "\t"), ("", " ", "  ", "\u00a0", "\n"), ("", " ", "\r\n")
+    spaced = [f"{lead}x{gap}y{trail}" for lead in leads for gap in gaps for trail in trails]
     texts = [*words, *spaced, "", "BCN-0001", "a b c", "a  b"]
     assert clean_texts(texts) == [clean_text(text) for text in texts]
 
