@@ -29,34 +29,62 @@ class CoxResult:
 
 
 @dataclass(frozen=True)
-class _EfronTerms:
-    """Risk and tie counts expanded to one row per death, with Efron's fraction k / d."""
+class _EfronCells:
+    """The risk table's cells with deaths: at risk and deaths per level, deaths in all."""
 
     at_risk: FloatArray
     deaths: FloatArray
-    fraction: FloatArray
+    total: FloatArray
     total_deaths: FloatArray
     cell: np.ndarray
 
 
-def _efron_terms(at_risk: FloatArray, deaths: FloatArray) -> _EfronTerms:
-    per_cell = deaths.sum(axis=1).astype(np.int64)
-    rows = np.repeat(np.arange(per_cell.size), per_cell)
-    rank = np.arange(rows.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell)
-    return _EfronTerms(
-        at_risk=at_risk[rows],
-        deaths=deaths[rows],
-        fraction=rank / per_cell[rows],
+def _efron_cells(at_risk: FloatArray, deaths: FloatArray) -> _EfronCells:
+    per_cell = deaths.sum(axis=1)
+    cell = np.flatnonzero(per_cell > 0)
+    return _EfronCells(
+        at_risk=at_risk[cell],
+        deaths=deaths[cell],
+        total=per_cell[cell],
         total_deaths=deaths.sum(axis=0),
-        cell=rows,
+        cell=cell,
     )
 
 
-def _shares(terms: _EfronTerms, coef: FloatArray) -> FloatArray:
-    """Per death row, the Efron-weighted share of each non-reference level at risk."""
+def _efron_sums(cells: _EfronCells, coef: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per cell, over its deaths k = 0 … D−1 with Efron's weights: Σ log of the risk set's
+    score, Σ each non-reference level's share of it, and Σ the shares' outer products.
+
+    Notes:
+        With the levels' risk scores r, the cell's A = Σ r·at risk, B = Σ r·deaths and
+        D deaths, Efron's k-th risk set scores A − (k/D)·B = t·(x − k), with t = B/D and
+        x = A/t. So Σ log = D·log t + lnΓ(x + 1) − lnΓ(x − D + 1); a level's share
+        r·(at risk − (k/D)·deaths) / (t·(x − k)) is (s + q/(x − k))/t with s = r·deaths/D
+        and q = r·at risk − s·x, and its sums over k need only Σ 1/(x − k) =
+        ψ(x + 1) − ψ(x − D + 1) and Σ 1/(x − k)² = ψ′(x − D + 1) − ψ′(x + 1). x − D + 1 ≥ 1,
+        since a cell's deaths are at risk. One row per cell instead of one per death: the
+        same sums (tested against them death by death), 3 million deaths of a 5M-patient
+        consortium in about 50 000 cells.
+    """
+    from scipy.special import gammaln, polygamma, psi
+
     risk = np.exp(np.concatenate([[0.0], coef]))
-    part = (terms.at_risk - terms.fraction[:, None] * terms.deaths) * risk
-    return np.asarray(part[:, 1:] / part.sum(axis=1)[:, None], dtype=np.float64)
+    total = cells.total
+    scale = (cells.deaths @ risk) / total
+    x = (cells.at_risk @ risk) / scale
+    low = x - total + 1
+    log_sum = total * np.log(scale) + gammaln(x + 1) - gammaln(low)
+    inverse = psi(x + 1) - psi(low)
+    inverse_squared = polygamma(1, low) - polygamma(1, x + 1)
+    s = cells.deaths[:, 1:] * risk[1:] / total[:, None]
+    q = cells.at_risk[:, 1:] * risk[1:] - s * x[:, None]
+    share = (total[:, None] * s + inverse[:, None] * q) / scale[:, None]
+    cross = (
+        total[:, None, None] * s[:, :, None] * s[:, None, :]
+        + inverse[:, None, None] * (s[:, :, None] * q[:, None, :] + q[:, :, None] * s[:, None, :])
+        + inverse_squared[:, None, None] * q[:, :, None] * q[:, None, :]
+    ) / (scale**2)[:, None, None]
+    return log_sum, share, cross
 
 
 def ph_test_global(
@@ -75,32 +103,26 @@ def ph_test_global(
     """
     from scipy.special import chdtrc
 
-    terms = _efron_terms(table.at_risk, table.deaths)
-    share = _shares(terms, coef)
+    cells = _efron_cells(table.at_risk, table.deaths)
+    _, share, cross = _efron_sums(cells, coef)
     deaths = table.deaths.sum(axis=1)
-    g = transform - (deaths @ transform) / deaths.sum()
-    g_row = g[terms.cell]
+    g = (transform - (deaths @ transform) / deaths.sum())[cells.cell]
     p = coef.size
-    score = table.deaths[:, 1:] - np.stack(
-        [np.bincount(terms.cell, weights=share[:, k], minlength=g.size) for k in range(p)], axis=1
-    )
-    u = np.concatenate([np.zeros(p), g @ score])
-    row_info = share[:, :, None] * (np.eye(p)[None] - share[:, None, :])
-    blocks = [np.einsum("r,rij->ij", weight, row_info) for weight in (g_row**0, g_row, g_row**2)]
+    u = np.concatenate([np.zeros(p), g @ (cells.deaths[:, 1:] - share)])
+    cell_info = share[:, :, None] * np.eye(p)[None] - cross
+    blocks = [np.einsum("c,cij->ij", weight, cell_info) for weight in (g**0, g, g**2)]
     information = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
     chisq = float(u @ np.linalg.solve(information, u))
     return chisq, p, float(chdtrc(p, chisq))
 
 
-def _loglik(terms: _EfronTerms, coef: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+def _loglik(cells: _EfronCells, coef: FloatArray) -> tuple[float, FloatArray, FloatArray]:
     """Efron log partial likelihood, score and information at `coef` (reference level 0)."""
-    risk = np.exp(np.concatenate([[0.0], coef]))
-    part = (terms.at_risk - terms.fraction[:, None] * terms.deaths) * risk
-    denominator = part.sum(axis=1)
-    share = part[:, 1:] / denominator[:, None]
-    loglik = float(terms.total_deaths[1:] @ coef - np.log(denominator).sum())
-    score = terms.total_deaths[1:] - share.sum(axis=0)
-    information = np.diag(share.sum(axis=0)) - share.T @ share
+    log_sum, share, cross = _efron_sums(cells, coef)
+    loglik = float(cells.total_deaths[1:] @ coef - log_sum.sum())
+    total_share = share.sum(axis=0)
+    score = cells.total_deaths[1:] - total_share
+    information = np.diag(total_share) - cross.sum(axis=0)
     return loglik, score, information
 
 
@@ -136,17 +158,17 @@ def cox_from_table(table: RiskTable, n_levels: int) -> CoxResult:
     """
     from scipy.special import ndtr  # = scipy.stats.norm.cdf, without scipy.stats' imports
 
-    terms = _efron_terms(table.at_risk, table.deaths)
+    cells = _efron_cells(table.at_risk, table.deaths)
     coef = np.zeros(n_levels - 1)
-    loglik, score, information = _loglik(terms, coef)
+    loglik, score, information = _loglik(cells, coef)
     iterations = 0
     while iterations < MAX_ITERATIONS:
         iterations += 1
         step = np.linalg.solve(information, score)
-        trial = _loglik(terms, coef + step)
+        trial = _loglik(cells, coef + step)
         while trial[0] < loglik and np.max(np.abs(step)) > 1e-12:
             step = step / 2
-            trial = _loglik(terms, coef + step)
+            trial = _loglik(cells, coef + step)
         coef = coef + step
         converged = abs(trial[0] - loglik) <= TOLERANCE * abs(trial[0])
         loglik, score, information = trial
