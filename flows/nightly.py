@@ -43,7 +43,9 @@ def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> DiskFull
     if not verdicts and (settings.data_path / DATA_DOCS_INDEX).is_file():
         return None
     try:
-        built = write_data_docs(settings.data_path, verdicts, run_id, worker_processes(settings))
+        keep = load_quality_config(settings.quality_config).data_docs.keep_per_center
+        workers = worker_processes(settings)
+        built = write_data_docs(settings.data_path, verdicts, run_id, workers, keep)
     except Exception as exc:
         get_run_logger().warning(
             "Data Docs not rebuilt (%s); the data and the manifest are fine; "

@@ -149,9 +149,10 @@ def unless_disk_full(value: T | DiskFullError) -> T:
 
 @task(name="data-docs", cache_policy=NO_CACHE)
 def write_data_docs(
-    data_root: Path, verdicts: list[GateResult], run_id: str, workers: int = 0
+    data_root: Path, verdicts: list[GateResult], run_id: str, workers: int = 0, keep: int = 0
 ) -> Path | DiskFullError:
-    """Add the run's gate validations to the GX Data Docs site and rebuild it.
+    """Add the run's gate validations to the GX Data Docs site and rebuild it, keeping
+    each center's `keep` newest validations (0: all).
 
     With `workers`, built in a worker process, which has Great Expectations imported.
     """
@@ -159,9 +160,11 @@ def write_data_docs(
 
     try:
         if workers:
-            job = worker_pool(workers).submit(build_data_docs, data_root, verdicts, run_id=run_id)
+            job = worker_pool(workers).submit(
+                build_data_docs, data_root, verdicts, run_id=run_id, keep=keep
+            )
             return job.result()
-        return build_data_docs(data_root, verdicts, run_id=run_id)
+        return build_data_docs(data_root, verdicts, run_id=run_id, keep=keep)
     except DiskFullError as error:
         return error
 

@@ -42,13 +42,19 @@ class QuarantineConfig(_Section):
     min_quarantined: int = Field(ge=0)
 
 
+class DataDocsConfig(_Section):
+    keep_per_center: int = Field(ge=0)
+
+
 class QualityConfig(_Section):
-    """Every threshold the gate applies; `default.yaml` beside this module holds the defaults."""
+    """Every threshold the gate applies, and how many of each center's validations the
+    Data Docs keep; `default.yaml` beside this module holds the defaults."""
 
     patient_count: PatientCountConfig
     completeness: CompletenessConfig
     category_shift: CategoryShiftConfig
     quarantine: QuarantineConfig
+    data_docs: DataDocsConfig
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

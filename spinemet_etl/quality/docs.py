@@ -29,6 +29,8 @@ RENDER_LOGGER = "great_expectations.render.renderer.site_builder"
 """GX logs each page it fails to render (or to write) there, as an ERROR with a traceback."""
 BACKEND_ID = re.compile(r"store_backend_id = [0-9a-f-]{36}\s*")
 DOCS_LOST = "the data, the manifest and GX's stores are fine and the next run rebuilds the site"
+VALIDATIONS = Path("uncommitted") / "validations" / "patients"
+"""Where GX's project stores the centers' validations (suite `patients.<center>`)."""
 
 
 def _file_context(data_root: Path) -> Any:
@@ -111,12 +113,51 @@ def _render_errors() -> Iterator[list[BaseException]]:
         render_logger.removeFilter(keep)
 
 
+def prune_validations(data_root: Path, center_ids: Iterable[str], keep: int) -> int:
+    """Remove each center's validations but its `keep` newest from GX's store, and their
+    pages from the site; returns how many were removed. `keep` 0 keeps every validation.
+
+    Notes:
+        GX stores a center's validation at `patients/<center>/<run name>/<run time>/`,
+        in the store and in the site alike; the run time (`20261127T020000.000000Z`)
+        orders them. The manifests keep every run's gate record: only GX's copy and its
+        page go. Without this, GX's store grew by one validation per gated center each
+        night, and with it the index each run rebuilds (0.16 s with 51 validations,
+        0.96 s with 501) and the disk.
+    """
+    if keep <= 0:
+        return 0
+    removed = 0
+    for center_id in center_ids:
+        stored = data_root / GX_FOLDER / VALIDATIONS / center_id
+        times = [time for run in _folders(stored) for time in _folders(run)]
+        for time in sorted(times, key=lambda folder: folder.name, reverse=True)[keep:]:
+            run_name = time.parent.name
+            page = data_root / SITE / "validations" / "patients" / center_id / run_name
+            for folder in (time, page / time.name):
+                shutil.rmtree(folder, ignore_errors=True)
+            for folder in (time.parent, page):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            removed += 1
+    return removed
+
+
+def _folders(folder: Path) -> list[Path]:
+    return [path for path in folder.iterdir() if path.is_dir()] if folder.is_dir() else []
+
+
 def build_data_docs(
-    data_root: Path, results: Iterable[GateResult], *, run_id: str | None = None
+    data_root: Path,
+    results: Iterable[GateResult],
+    *,
+    run_id: str | None = None,
+    keep: int = 0,
 ) -> Path:
     """Store the gate's validations in the data root's GX project and rebuild the Data Docs.
 
-    Returns the site's `index.html`. Earlier runs' validations stay listed in the site.
+    Returns the site's `index.html`. The site lists each center's `keep` newest
+    validations (prune_validations; 0 lists all).
     Files of GX's project cut short by an earlier failure are removed first. A page GX
     cannot render is logged in one line, without GX's traceback. A full disk raises
     `DiskFullError` naming the site, and removes the site (no half-written page stays;
@@ -129,7 +170,7 @@ def build_data_docs(
         logger.warning("Data Docs: %d cut-short file(s) of GX's stores removed", len(dropped))
     try:
         with disk_full_as_error(site, consequence=DOCS_LOST), _render_errors() as failed:
-            _store_and_build(data_root, results, run_id)
+            _store_and_build(data_root, results, run_id, keep)
         if any(is_disk_full(error) for error in failed):
             raise disk_full_error(site, consequence=DOCS_LOST)
     except DiskFullError:
@@ -142,15 +183,38 @@ def build_data_docs(
     return site / "index.html"
 
 
-def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str | None) -> None:
-    """Add the validations to GX's store and build the site: its index and the pages of
-    these validations only, or every page when the site has no index yet (a first
-    build, or after a full disk removed it).
+def _store_and_build(
+    data_root: Path, results: Iterable[GateResult], run_id: str | None, keep: int
+) -> None:
+    """Add the validations to GX's store, prune their centers' oldest, and build the site:
+    its index and the pages of these validations only, or every page when the site has
+    no index yet (a first build, or after a full disk removed it).
 
     Notes:
-        Building every page re-renders every validation ever stored: 0.7 s with 51
-        validations, 5.3 s with 501 (a consortium of 50 centers after ten runs), and
-        growing each night; the index and one new page took 0.16 and 0.96 s.
+        Building every page re-renders every validation stored: 0.7 s with 51
+        validations, 5.3 s with 501 (a consortium of 50 centers after ten runs); the
+        index and one new page took 0.16 and 0.96 s.
+    """
+    context = _file_context(data_root)
+    keys = _store(context, results, run_id)
+    centers = sorted({key.batch_identifier for key in keys})
+    pruned = prune_validations(data_root, centers, keep)
+    if pruned:
+        logger.info(
+            "Data Docs: %d validation(s) beyond each center's newest %d removed", pruned, keep
+        )
+    site = data_root / SITE
+    whole = not (site / "index.html").is_file()
+    if not (whole or keys):
+        return
+    before = _page_stamps(site)
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=None if whole else keys)
+    after = _page_stamps(site)
+    make_offline(site, [page for page, stamp in after.items() if before.get(page) != stamp])
+
+
+def _store(context: Any, results: Iterable[GateResult], run_id: str | None) -> list[Any]:
+    """Each gated center's validation in GX's store, under the run; their store keys.
 
     The run name is `run-<run id>`: GX parses a run name as a time when it can, and a run
     id whose suffix is all digits (`…Z-6427`) parses as an impossible UTC offset that
@@ -162,7 +226,6 @@ def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str
         ValidationResultIdentifier,
     )
 
-    context = _file_context(data_root)
     run_name = f"run-{run_id}" if run_id is not None else None
     run = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC))
     keys = []
@@ -177,14 +240,7 @@ def _store_and_build(data_root: Path, results: Iterable[GateResult], run_id: str
         validation.meta["run_id"] = run
         context.validation_results_store.set(key, validation)
         keys.append(key)
-    site = data_root / SITE
-    whole = not (site / "index.html").is_file()
-    if not (whole or keys):
-        return
-    before = _page_stamps(site)
-    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=None if whole else keys)
-    after = _page_stamps(site)
-    make_offline(site, [page for page, stamp in after.items() if before.get(page) != stamp])
+    return keys
 
 
 def _page_stamps(site: Path) -> dict[Path, tuple[int, int]]:
