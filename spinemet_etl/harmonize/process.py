@@ -93,7 +93,7 @@ def _log_unused(center_id: str, sources: list[SourceTable]) -> None:
     present: dict[str, set[str]] = {}
     for source in sources:
         spec_columns = set(needed_columns(source.table)) | set(source.table.identifiers)
-        spec_columns |= {c for c in source.frame.columns if "___" in c}
+        spec_columns |= {c for c in source.columns() if "___" in c}
         for name, columns in source.present.items():
             used.setdefault(name, set()).update(spec_columns)
             present.setdefault(name, set()).update(columns)
