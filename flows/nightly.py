@@ -29,6 +29,7 @@ from spinemet_etl.publish import cleanup_staging
 from spinemet_etl.quality.config import load_quality_config
 from spinemet_etl.settings import Settings
 from spinemet_etl.stop import graceful, stop_reason, time_limit
+from spinemet_etl.warmup import release_report_imports
 from spinemet_etl.workers import plan_worker_memory, shutdown_workers, stopping_workers
 
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
@@ -97,7 +98,9 @@ def _process_all(
 ) -> tuple[list[CenterOutcome], list[Any]]:
     """Submit every center, largest first; their outcomes in `centers` order, and the verdicts.
 
-    First checks the data root's free space against the centers' landing size.
+    First checks the data root's free space against the centers' landing size. Once at
+    most one center per worker is left to finish (the smallest), the report's modules
+    are imported meanwhile (spinemet_etl.warmup).
     """
     quality = load_quality_config(settings.quality_config)
     sizes = landing_sizes(settings, centers)
@@ -106,10 +109,15 @@ def _process_all(
         get_run_logger().warning(warning)
     if worker_processes(settings):
         plan_worker_memory(sizes.values())
+    ordered = largest_first(sizes)
     futures = {
         center_id: process_center.submit(settings, center_id, run_id, quality, **options)
-        for center_id in largest_first(sizes)
+        for center_id in ordered
     }
+    for done, center_id in enumerate(ordered):
+        if len(ordered) - done <= max(worker_processes(settings), 1):
+            release_report_imports()
+        futures[center_id].wait()
     results = [futures[center_id].result() for center_id in centers]
     return [outcome for outcome, _ in results], [v for _, v in results if v is not None]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import threading
 
 from spinemet_etl.errors import SpinemetError
 from spinemet_etl.pipeline import discover_centers, landing_sizes, mapping_path
@@ -26,6 +27,8 @@ REPORT_MODULES = (
     "matplotlib.backends.backend_agg",
 )
 """What computing the endpoints and drawing the page of a changed dataset imports."""
+_REPORT_IMPORTS = threading.Event()
+"""Set once the run's largest centers are done (release_report_imports)."""
 
 
 def harmonizing_likely(settings: Settings) -> bool:
@@ -58,12 +61,15 @@ def warm_up(settings: Settings, *, harmonize_all: bool = False, workers: int = 0
     """Prepare what harmonizing needs when the run will probably harmonize a center.
 
     With `workers`, start that many worker processes (spinemet_etl.workers: they import
-    the harmonizer and Great Expectations once, in their fork server); else import them
-    here. Either way import what the report of a changed dataset needs.
+    the harmonizer and Great Expectations once, in their fork server), and import what
+    the report of a changed dataset needs once the run releases it
+    (release_report_imports); else import both here.
 
     Notes:
         Run while Prefect's server starts in another process (flows.server), this moves
         about 8 s of imports off the first center's path. A no-op night does none of it.
+        The report's modules (scipy, matplotlib: about 40 MB) are not held while the
+        workers harmonize the largest centers, when a run's memory peaks.
     """
     if not (harmonize_all or harmonizing_likely(settings)):
         return
@@ -72,9 +78,22 @@ def warm_up(settings: Settings, *, harmonize_all: bool = False, workers: int = 0
             centers = discover_centers(settings)
             plan_worker_memory(landing_sizes(settings, centers).values())
         start_workers(workers)
-    else:
-        for module in HARMONIZING_MODULES:
-            importlib.import_module(module)
+        _REPORT_IMPORTS.clear()
+        threading.Thread(target=_import_when_released, name="spinemet-report-imports",
+                         daemon=True).start()  # fmt: skip
+        return
+    for module in HARMONIZING_MODULES:
+        importlib.import_module(module)
+    import_report_modules()
+
+
+def release_report_imports() -> None:
+    """Let a warm-up's deferred imports of the report's modules start (warm_up)."""
+    _REPORT_IMPORTS.set()
+
+
+def _import_when_released() -> None:
+    _REPORT_IMPORTS.wait()
     import_report_modules()
 
 

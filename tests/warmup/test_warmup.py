@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from spinemet_etl import warmup
 from spinemet_etl.pipeline import run_pipeline
 from spinemet_etl.results import CenterResult
 from spinemet_etl.settings import Settings
-from spinemet_etl.warmup import harmonizing_likely, warm_up
+from spinemet_etl.warmup import harmonizing_likely, release_report_imports, warm_up
 from tests.dataset.samples import sample_result, stub_consortium
 
 CENTERS = ("boston", "lyon")
@@ -59,13 +61,20 @@ def test_a_broken_centers_folder_is_left_to_the_run(tmp_path: Path) -> None:
     assert not harmonizing_likely(Settings(centers_dir=tmp_path / "missing"))
 
 
+def _deferred_imports() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "spinemet-report-imports"]
+
+
 @pytest.fixture
-def imports(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What warm_up imports or starts, recorded instead of done."""
+def imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What warm_up imports or starts, recorded instead of done (deferred imports too)."""
     asked: list[str] = []
     monkeypatch.setattr(warmup.importlib, "import_module", asked.append)
     monkeypatch.setattr(warmup, "start_workers", lambda n: asked.append(f"{n} workers"))
-    return asked
+    yield asked
+    release_report_imports()
+    for thread in _deferred_imports():
+        thread.join(timeout=10)
 
 
 def test_a_no_op_night_imports_nothing(settings: Settings, imports: list[str]) -> None:
@@ -84,4 +93,16 @@ def test_a_changed_night_prepares_the_harmonizer(
         assert imports[0] == "2 workers" and not harmonizer & set(imports)
     else:
         assert harmonizer <= set(imports)
-    assert "spinemet_etl.report" in imports
+    assert ("spinemet_etl.report" in imports) is not bool(workers)
+
+
+def test_with_workers_the_report_modules_wait_for_the_largest_centers(
+    settings: Settings, imports: list[str]
+) -> None:
+    warm_up(settings, workers=2)
+    (waiting,) = _deferred_imports()
+    waiting.join(timeout=0.2)
+    assert waiting.is_alive() and "spinemet_etl.report" not in imports
+    release_report_imports()
+    waiting.join(timeout=10)
+    assert not waiting.is_alive() and set(warmup.REPORT_MODULES) <= set(imports)
