@@ -16,6 +16,7 @@ from spinemet_etl.report.forest import ForestPanel, ForestRow, forest_svg
 from spinemet_etl.report.format import as_float, display_of, small, suppressed_text
 from spinemet_etl.report.plots import PALETTE, Curve, km_svg
 from spinemet_etl.report.tables import PROCEDURE_LABELS, EndpointRows, endpoint_rows, protects
+from spinemet_etl.stats.grouping import sorted_inverse
 
 if TYPE_CHECKING:
     from spinemet_etl.report.counts import CenterCounts
@@ -107,7 +108,7 @@ def _survival(patients: pd.DataFrame) -> _Survival:
     """The patients' OS times (months) and events as cells, sorted once for every curve."""
     time = patients["os_months"].to_numpy(dtype=np.float64)
     event = patients["os_event"].to_numpy(dtype=bool)
-    times, index = np.unique(time, return_inverse=True)
+    times, index = sorted_inverse(time)
     return _Survival(times, 2 * index + ~event)
 
 

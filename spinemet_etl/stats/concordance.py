@@ -12,6 +12,7 @@ from spinemet_etl.stats.grouping import (
     IntArray,
     group_sort_order,
     segment_starts,
+    sorted_inverse,
 )
 
 CELL_TALLY_ROWS = 4
@@ -274,8 +275,8 @@ def _block_ends(group: IntArray, time: FloatArray, event: np.ndarray) -> IntArra
 def time_blocks(time: FloatArray, event: BoolArray) -> tuple[IntArray, int]:
     """Each row's block, a distinct (time, event) in time order with events before
     censorings at a tied time, and the number of blocks (`pooled_concordance`)."""
-    times = np.unique(np.asarray(time, dtype=np.float64))
-    block = 2 * np.searchsorted(times, time) + (~np.asarray(event, dtype=bool)).astype(np.int64)
+    times, rank = sorted_inverse(time)
+    block = 2 * rank + (~np.asarray(event, dtype=bool)).astype(np.int64)
     return block, 2 * times.size
 
 

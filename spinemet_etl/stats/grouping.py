@@ -1,13 +1,31 @@
-"""Vectorized helpers over rows sorted by group: segment starts, segmented sums, first and last."""
+"""Vectorized helpers over rows sorted by group: segment starts, segmented sums, first and last;
+distinct values in order without sorting the rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def sorted_inverse(values: npt.ArrayLike) -> tuple[FloatArray, IntArray]:
+    """`np.unique(values, return_inverse=True)` of a float array: its distinct values in
+    order (NaN last, once) and each value's index among them.
+
+    Notes:
+        The values are hashed once (pandas' factorize) and only the distinct ones sorted,
+        instead of sorting every row: for 4.2M OS times, a few thousand distinct,
+        0.06 s against np.unique's 0.64–0.78 s (and 0.30 s for np.searchsorted into it).
+    """
+    codes, distinct = pd.factorize(np.asarray(values, dtype=np.float64), use_na_sentinel=False)
+    order = np.argsort(distinct, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return np.asarray(distinct[order], dtype=np.float64), rank[codes]
 
 
 def segment_starts(group: IntArray, n_groups: int) -> IntArray:

@@ -13,6 +13,7 @@ from spinemet_etl.stats.grouping import (
     group_sort_order,
     segment_starts,
     segmented_cumsum,
+    sorted_inverse,
 )
 
 Z_95 = 1.959963984540054
@@ -171,7 +172,7 @@ def km_curve(time: np.ndarray, event: np.ndarray, count: np.ndarray | None = Non
     if count is None:
         curves = km_grouped(np.zeros(time_array.size, dtype=np.int64), time_array, event_array, 1)
     else:
-        times, cell = np.unique(time_array, return_inverse=True)
+        times, cell = sorted_inverse(time_array)
         weight = np.asarray(count, dtype=np.int64)
         n_event = np.bincount(cell, weights=weight * event_array, minlength=times.size)
         n_total = np.bincount(cell, weights=weight, minlength=times.size)

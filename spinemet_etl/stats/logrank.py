@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spinemet_etl.stats.grouping import BoolArray, FloatArray, IntArray
+from spinemet_etl.stats.grouping import BoolArray, FloatArray, IntArray, sorted_inverse
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def risk_table_cells(
     Cells may repeat a (stratum, group, time); patients are counted, never rows, so a
     cell of k patients gives the same table as k rows of one patient.
     """
-    distinct, time_rank = np.unique(time, return_inverse=True)
-    time_rank = time_rank.astype(np.int64).reshape(-1)
+    distinct, time_rank = sorted_inverse(time)
     n_times = int(time_rank.max()) + 1 if time.size else 1
     key = strata.astype(np.int64) * n_times + time_rank
     cell_keys = np.unique(key[deaths > 0])
