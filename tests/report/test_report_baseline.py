@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from spinemet_etl.report import render_report
-from spinemet_etl.report.baseline import baseline_table
+from spinemet_etl.report.baseline import CATEGORICAL, baseline_table, class_tally
 from spinemet_etl.report.flow import center_flows, first_failures, flow_rows
 
 
@@ -112,3 +112,25 @@ def test_page_shows_flow_and_table_one(
     baseline = html[html.index('id="baseline"') : html.index('id="endpoints"')]
     assert "not collected in 1 of 2 centers" in baseline
     assert re.search(r">Men</th><td[^>]*>3 \(50\.0 %\)</td>", baseline)
+
+
+def test_class_tally_counts_each_patients_own_class() -> None:
+    """Each variable's tally, classified once per distinct value, is the count of every
+    patient classified alone (nulls, unknown codes and out-of-band numbers included)."""
+    values = {
+        "sex": pd.Series(["male", "female", None, "female", "other"], dtype="category"),
+        "primary_tumor": pd.Series(["breast", "lung", "breast", None, "unknown site"]),
+        "kps_preop": pd.Series([40, 90, None, 70, 200], dtype="Int64"),
+        "ecog_preop": pd.Series([0.0, 2.0, float("nan"), 5.0, 2.0]),
+        "visceral_mets": pd.Series(["none", "removable", "unremovable", None, "none"]),
+        "frankel_preop": pd.Series(["E", "A", "D", "E", None], dtype="category"),
+        "anesthetic_risk": pd.Series(["low", "high", "high", None, "low"]),
+        "tokuhashi_revised": pd.Series([3, 9, 15, None, 12], dtype="Int64"),
+        "tomita": pd.Series([2, 10, 11, None, 5], dtype="Int64"),
+    }
+    for _, column, classify in CATEGORICAL:
+        codes = classify(values[column]).cat.codes.to_numpy()
+        one_by_one = [int((codes == code).sum()) for code in range(-1, codes.max() + 1)]
+        tally = class_tally(classify, values[column])
+        assert tally[: len(one_by_one)] == one_by_one, column
+        assert sum(tally) == len(values[column]), column
