@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import re
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 from pandera.api.checks import Check
 from pandera.engines.pandas_engine import Engine
 
@@ -49,13 +52,44 @@ ELEMENT_WISE_CHECKS = frozenset(
 """Built-in checks that judge each value alone, so judging each distinct value once suffices."""
 
 
+SAFE_PATTERN = re.compile(r"[\^$\[\]{}(),|+*?A-Za-z0-9_-]*")
+"""The `str_matches` patterns that Arrow's RE2 may judge: anchors, ASCII letters and digits,
+bracket classes, groups, alternatives and repeats; no escape, dot or flag."""
+
+
+def _text_matches_failing(check: Check, values: pd.Series) -> np.ndarray | None:
+    """Rows of a text column that RE2 finds not matching a SAFE_PATTERN `str_matches`
+    (None when the pattern or a value is not for it): a superset of pandera's failures.
+
+    Notes:
+        pandera's `str_matches` is Python's `re.match`, one value at a time (0.09 s for
+        Boston's 197 752 patient ids at 5M). Over such a pattern, anchored at the start
+        like `re.match`, both engines accept the same language, except that Python's `$`
+        also accepts a final line break: every value RE2 accepts, Python accepts, so the
+        rows left out pass pandera's check too, and pandera judges those kept.
+    """
+    pattern = check.statistics.get("pattern")
+    if not isinstance(pattern, str) or not SAFE_PATTERN.fullmatch(pattern) or "(?" in pattern:
+        return None
+    try:
+        text = pa_arrow.array(values.to_numpy(dtype=object), pa_arrow.string(), from_pandas=True)
+        accepted = pc.match_substring_regex(text, f"^(?:{pattern})").fill_null(True)
+    except (pa_arrow.ArrowException, UnicodeError):
+        return None
+    return np.asarray(~accepted.to_numpy(zero_copy_only=False))
+
+
 def _column_check_failing(check: Check, values: pd.Series) -> np.ndarray:
-    """Rows a column check fails; text columns judged once per distinct value when allowed."""
+    """Rows a column check fails; text columns judged once per distinct value when allowed,
+    or, mostly distinct, by Arrow for `str_matches` (a superset, _text_matches_failing)."""
     if values.dtype != object or check.name not in ELEMENT_WISE_CHECKS or not check.ignore_na:
         return failing_rows(check(values).check_output, values.index)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) * 2 > len(values):
-        return failing_rows(check(values).check_output, values.index)
+        failing = _text_matches_failing(check, values) if check.name == "str_matches" else None
+        return (
+            failing_rows(check(values).check_output, values.index) if failing is None else failing
+        )
     distinct = pd.Series(uniques, dtype=object)
     failed = np.append(failing_rows(check(distinct).check_output, distinct.index), False)
     return failed[codes]
