@@ -68,7 +68,7 @@ def _text_matches_failing(check: Check, values: pd.Series) -> np.ndarray | None:
         also accepts a final line break: every value RE2 accepts, Python accepts, so the
         rows left out pass pandera's check too, and pandera judges those kept.
     """
-    pattern = check.statistics.get("pattern")
+    pattern = (check.statistics or {}).get("pattern")
     if not isinstance(pattern, str) or not SAFE_PATTERN.fullmatch(pattern) or "(?" in pattern:
         return None
     try:
