@@ -106,3 +106,16 @@ def test_quality_config_is_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
         CONFIG.quarantine.max_share = 0.9  # type: ignore[misc]
     assert isinstance(CONFIG, QualityConfig)
+
+
+def test_the_gate_does_not_hash_the_patients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GX would hash every cell of a batch below 1 GB for a batch marker nothing reads."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def refuse(frame: pd.DataFrame) -> str:
+        raise AssertionError(f"a batch of {len(frame)} rows was hashed")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", refuse)
+    verdict = run_quality_gate(center(patients(40)), patients(40), CONFIG)
+    assert verdict.passed
+    assert "pandas_data_fingerprint" not in verdict.gx_validation().meta.get("batch_markers", {})
