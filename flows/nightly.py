@@ -26,7 +26,7 @@ from spinemet_etl.pipeline import (
     run_parameters,
 )
 from spinemet_etl.publish import cleanup_staging
-from spinemet_etl.quality.config import load_quality_config
+from spinemet_etl.quality.config import QualityConfig, load_quality_config
 from spinemet_etl.settings import Settings
 from spinemet_etl.stop import graceful, stop_reason, time_limit
 from spinemet_etl.warmup import release_report_imports
@@ -35,8 +35,11 @@ from spinemet_etl.workers import plan_worker_memory, shutdown_workers, stopping_
 DATA_DOCS_INDEX = Path("reports") / "data_docs" / "index.html"
 
 
-def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> DiskFullError | None:
-    """Rebuild the Data Docs; a failure here is logged, it does not undo a publication.
+def _data_docs(
+    settings: Settings, verdicts: list[Any], run_id: str, keep: int
+) -> DiskFullError | None:
+    """Rebuild the Data Docs, keeping each center's `keep` newest validations; a failure
+    here is logged, it does not undo a publication.
 
     Skipped when no gate ran in this run and the site exists: there is nothing to add.
     A full disk is returned, for the run to report once its report is written.
@@ -44,7 +47,6 @@ def _data_docs(settings: Settings, verdicts: list[Any], run_id: str) -> DiskFull
     if not verdicts and (settings.data_path / DATA_DOCS_INDEX).is_file():
         return None
     try:
-        keep = load_quality_config(settings.quality_config).data_docs.keep_per_center
         workers = worker_processes(settings)
         built = write_data_docs(settings.data_path, verdicts, run_id, workers, keep)
     except Exception as exc:
@@ -94,7 +96,7 @@ def largest_first(sizes: dict[str, int]) -> list[str]:
 
 
 def _process_all(
-    settings: Settings, centers: list[str], run_id: str, **options: Any
+    settings: Settings, centers: list[str], run_id: str, quality: QualityConfig, **options: Any
 ) -> tuple[list[CenterOutcome], list[Any]]:
     """Submit every center, largest first; their outcomes in `centers` order, and the verdicts.
 
@@ -102,7 +104,6 @@ def _process_all(
     most one center per worker is left to finish (the smallest), the report's modules
     are imported meanwhile (spinemet_etl.warmup).
     """
-    quality = load_quality_config(settings.quality_config)
     sizes = landing_sizes(settings, centers)
     warning = check_free_space(settings.data_path, sum(sizes.values()))
     if warning is not None:
@@ -114,8 +115,9 @@ def _process_all(
         center_id: process_center.submit(settings, center_id, run_id, quality, **options)
         for center_id in ordered
     }
+    at_once = max(worker_processes(settings), 1)
     for done, center_id in enumerate(ordered):
-        if len(ordered) - done <= max(worker_processes(settings), 1):
+        if len(ordered) - done <= at_once:
             release_report_imports()
         futures[center_id].wait()
     results = [futures[center_id].result() for center_id in centers]
@@ -143,13 +145,15 @@ def run_centers(
         cleanup_staging(settings.data_path)
         centers = discover_centers(settings)
         get_run_logger().info("run %s: %d center(s): %s", run_id, len(centers), ", ".join(centers))
+        quality = load_quality_config(settings.quality_config)
         outcomes, verdicts = _process_all(
-            settings, centers, run_id, force=force, only_file=only_file, process=process
+            settings, centers, run_id, quality, force=force, only_file=only_file, process=process
         )
         parameters = run_parameters(settings, force=force, only_file=only_file)
         manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
         reuse = _endpoints_current(settings, run_id, outcomes)
-        docs_error = None if stop_reason() else _data_docs(settings, verdicts, run_id)
+        keep = quality.data_docs.keep_per_center
+        docs_error = None if stop_reason() else _data_docs(settings, verdicts, run_id, keep)
         if stop_reason() is not None:
             shutdown_workers()
             manifest = finish_run(settings, run_id, started_at, parameters, outcomes)
