@@ -49,10 +49,17 @@ def normalize_source_ids(source_ids: pd.Series) -> pd.Series:
     """normalize_source_id over a Series; when every value is text, once per distinct value."""
     if pd.api.types.infer_dtype(source_ids, skipna=True) in ("string", "empty"):
         codes, distinct = pd.factorize(source_ids, use_na_sentinel=True)
-        stripped = clean_texts(distinct.tolist())
-        lookup = np.array([*(text or None for text in stripped), None], dtype=object)
-        return pd.Series(lookup[codes], index=source_ids.index, name=source_ids.name, dtype=object)
+        normalized = normalize_text_ids(codes, distinct)
+        return pd.Series(normalized, index=source_ids.index, name=source_ids.name, dtype=object)
     return source_ids.map(normalize_source_id).astype(object)
+
+
+def normalize_text_ids(codes: np.ndarray, distinct: Any) -> np.ndarray:
+    """normalize_source_id of factorized text ids (`codes` into the distinct str values,
+    -1 where missing), each distinct value once, as an object array."""
+    stripped = clean_texts(list(distinct))
+    lookup = np.array([*(text or None for text in stripped), None], dtype=object)
+    return lookup[codes]
 
 
 def _keyed_sha256(key: bytes, prefix: bytes) -> tuple[Any, Any]:

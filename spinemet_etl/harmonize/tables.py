@@ -8,14 +8,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from schemas.patients import FRANKEL_GRADES
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
 from spinemet_etl.harmonize.convert import (
     MESSAGES,
+    Factorized,
+    arrow_factorized,
     compile_rule,
-    convert_series,
+    convert_factorized,
+    factorized,
     two_digit_years,
 )
 from spinemet_etl.harmonize.read import SourceTable, text_keys
@@ -24,7 +28,8 @@ from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
 from spinemet_etl.mapping.rules import column_specs, value_kind
 from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
-from spinemet_etl.pseudonym import normalize_source_ids
+from spinemet_etl.pseudonym import normalize_source_ids, normalize_text_ids
+from spinemet_etl.readers.arrow_csv import to_frame
 from spinemet_etl.text import source_text
 
 FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
@@ -87,7 +92,7 @@ def raw_values(frame: pd.DataFrame, spec: ColumnMap) -> pd.Series:
 
 
 def _late_two_digit_years(
-    values: pd.DataFrame, pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]]
+    values: pd.DataFrame, pending: list[tuple[str, ColumnMap, Factorized, np.ndarray]]
 ) -> list[pd.DataFrame]:
     """unparseable-date for two-digit years read without a pivot that land after surgery.
 
@@ -110,13 +115,13 @@ def _late_two_digit_years(
 
 
 def _failures(
-    name: str, spec: ColumnMap, raw: pd.Series, codes: pd.Series, message: str | None = None
+    name: str, spec: ColumnMap, raw: Factorized, codes: pd.Series, message: str | None = None
 ) -> pd.DataFrame | None:
     failed = pd.notna(codes.to_numpy())
     if not failed.any():
         return None
     reported = REPORTED_AS.get(name, name)
-    shown = raw[failed].map(source_text, na_action="ignore")
+    shown = raw.at(failed).map(source_text, na_action="ignore")
     if name in IDENTIFYING_INPUTS:
         shown = shown.map(lambda _: IDENTIFYING_MASK)
     source = spec.source or spec.checkbox or "constant"
@@ -155,9 +160,75 @@ def serials_as_1900(raw: pd.Series, in_1904: np.ndarray) -> pd.Series:
 
 
 def _rebased(raw: pd.Series, rule: Any, files: pd.Series, source: SourceTable) -> pd.Series:
-    if not (rule.excel_serial and rule.kind == "date" and source.files_1904):
+    if not _in_1904(rule, source):
         return raw
     return serials_as_1900(raw, files.isin(source.files_1904).to_numpy())
+
+
+def _in_1904(rule: Any, source: SourceTable) -> bool:
+    """Whether the rule reads Excel serials, some of them from 1904-system workbooks."""
+    return bool(rule.excel_serial and rule.kind == "date" and source.files_1904)
+
+
+class _Columns:
+    """A source table's columns as type_table reads them: from its frame, or, for rows
+    still in Arrow (a delimited export), from Arrow without a Python object per cell.
+
+    Notes:
+        Each column is factorized either way (pandas.factorize, or Arrow's dictionary
+        encoding: arrow_factorized), and converted once per distinct value. Only checkbox
+        fields are made a frame, of their own columns.
+    """
+
+    def __init__(self, source: SourceTable) -> None:
+        rows = source.rows
+        unique = isinstance(rows, pa.Table) and len(set(rows.column_names)) == rows.num_columns
+        self.arrow: pa.Table | None = rows if unique and isinstance(rows, pa.Table) else None
+        self.frame: pd.DataFrame = source.frame if self.arrow is None else pd.DataFrame()
+        self.count = len(self.frame) if self.arrow is None else self.arrow.num_rows
+
+    def has(self, name: str) -> bool:
+        if self.arrow is not None:
+            return name in self.arrow.column_names
+        return name in self.frame.columns
+
+    def series(self, name: str) -> pd.Series:
+        """One column as the frame holds it (a dictionary column as its values)."""
+        if self.arrow is None:
+            return self.frame[name].reset_index(drop=True)
+        return to_frame(self.arrow.select([name])).iloc[:, 0]
+
+    def ids(self, name: str) -> np.ndarray:
+        """normalize_source_ids of the column, as an object array."""
+        column = None if self.arrow is None else self.arrow.column(name)
+        if column is not None and pa.types.is_string(column.type):
+            ids = arrow_factorized(column)
+            return normalize_text_ids(ids.codes, ids.uniques)
+        return normalize_source_ids(self.series(name)).to_numpy(dtype=object)
+
+    def raw(self, spec: ColumnMap) -> pd.Series:
+        """raw_values of the spec, from a frame of only the columns it reads."""
+        if self.arrow is None:
+            return raw_values(self.frame, spec).reset_index(drop=True)
+        columns = []
+        if spec.checkbox is not None:
+            prefix = f"{spec.checkbox}___"
+            columns = [name for name in self.arrow.column_names if name.startswith(prefix)]
+        elif spec.constant is None and spec.source is not None and self.has(spec.source):
+            columns = [spec.source]
+        if not columns:
+            return raw_values(pd.DataFrame(index=pd.RangeIndex(self.count)), spec)
+        return raw_values(to_frame(self.arrow.select(columns)), spec)
+
+    def factorized(self, spec: ColumnMap) -> Factorized:
+        """The spec's source values factorized."""
+        if self.arrow is not None and spec.checkbox is None and spec.constant is None:
+            if spec.source is None or not self.has(spec.source):
+                return Factorized(np.full(self.count, -1, dtype=np.intp), np.empty(0, object))
+            column = self.arrow.column(spec.source)
+            if pa.types.is_string(column.type):
+                return arrow_factorized(column)
+        return factorized(self.raw(spec))
 
 
 def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
@@ -174,17 +245,17 @@ def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
 
 def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, Any]) -> TypedTable:
     """Every mapped column of the table as typed canonical values, plus the parse failures."""
-    table, frame = source.table, source.frame
+    table, columns = source.table, _Columns(source)
     values = pd.DataFrame(
         {
-            "_pid": normalize_source_ids(frame[table.patient_id]).to_numpy(dtype=object),
-            "_file": frame["_source_file"].to_numpy(),
-            "_row": frame["_source_row"].to_numpy(dtype="int64"),
+            "_pid": columns.ids(table.patient_id),
+            "_file": columns.series("_source_file").to_numpy(dtype=object),
+            "_row": columns.series("_source_row").to_numpy(dtype="int64"),
         }
     )
     typed = TypedTable(table.role, values, empty_failures())
     failures = [typed.failures]
-    pending: list[tuple[str, ColumnMap, pd.Series, np.ndarray]] = []
+    pending: list[tuple[str, ColumnMap, Factorized, np.ndarray]] = []
     for loc, (spec, target) in column_specs(table).items():
         name = loc[1] if loc[0] == "columns" else f"visits.{loc[1]}"
         if spec.vocabulary is not None and spec.vocabulary not in vocabularies:
@@ -198,8 +269,11 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
         )  # fmt: skip
-        raw = raw_values(frame, spec).reset_index(drop=True)
-        converted, codes = convert_series(rule, _rebased(raw, rule, values["_file"], source))
+        raw = columns.factorized(spec)
+        converting = raw
+        if _in_1904(rule, source):
+            converting = factorized(_rebased(columns.raw(spec), rule, values["_file"], source))
+        converted, codes = convert_factorized(rule, converting, values.index)
         values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
@@ -209,8 +283,8 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         if name != "surgery_date" and (flags := two_digit_years(rule, raw)).any():
             pending.append((name, spec, raw, flags))
     failures += _late_two_digit_years(values, pending)
-    if ID_PROBLEM in frame:
-        failures.append(_id_failures(frame[ID_PROBLEM].reset_index(drop=True)))
+    if columns.has(ID_PROBLEM):
+        failures.append(_id_failures(columns.series(ID_PROBLEM)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
 
