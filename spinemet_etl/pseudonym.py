@@ -77,15 +77,20 @@ def _keyed_sha256(key: bytes, prefix: bytes) -> tuple[Any, Any]:
     return inner, hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
 
 
-def pseudonymize(center_id: str, source_ids: pd.Series, key: str) -> pd.Series:
+def pseudonymize(
+    center_id: str, source_ids: pd.Series, key: str, *, normalized: bool = False
+) -> pd.Series:
     """Lowercase hex of HMAC-SHA256(key, center_id + U+001F + source id), first 32 characters.
 
     Returns an object Series aligned with `source_ids` (same index and name), None where
-    the source id is missing. Ids are normalized first (normalize_source_id); each
-    distinct id is hashed once.
+    the source id is missing. Ids are normalized first (normalize_source_id), unless
+    `normalized` says they are that already (str or None, as normalize_source_ids gives
+    them: normalizing is idempotent, so it would change nothing); each distinct id is
+    hashed once.
     """
     inner, outer = _keyed_sha256(key.encode("utf-8"), (center_id + SEPARATOR).encode("utf-8"))
-    codes, distinct = pd.factorize(normalize_source_ids(source_ids), use_na_sentinel=True)
+    ids = source_ids if normalized else normalize_source_ids(source_ids)
+    codes, distinct = pd.factorize(ids, use_na_sentinel=True)
     hashed = []
     for text in distinct:
         inner_state, outer_state = inner.copy(), outer.copy()

@@ -141,7 +141,7 @@ def _canonical(
     frame = canonical_dtypes(records)
     extra.append(required_flags(frame))
     frame["center_id"] = center_id
-    frame["patient_id"] = pseudonymize(center_id, frame["_pid"], key)
+    frame["patient_id"] = pseudonymize(center_id, frame["_pid"], key, normalized=True)
     frame["source_file"] = frame["_file"].astype(object)
     frame["source_sha256"] = frame["_file"].map({n: f.sha256 for n, f in files.items()})
     frame["source_row"] = frame["_row"].astype("Int64")

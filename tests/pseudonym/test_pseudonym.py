@@ -8,6 +8,8 @@ import hmac
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spinemet_etl.pseudonym import normalize_source_id, normalize_source_ids, pseudonymize
 
@@ -117,3 +119,16 @@ def test_decomposed_and_non_breaking_ids_hash_like_their_plain_text() -> None:
     odd = pd.Series([unicodedata.normalize("NFD", " Ré\u00a012 "), "Ré  12"], dtype=object)
     assert pseudonymize("lyon", odd, KEY).tolist() == [plain, plain]
     assert normalize_source_id("00123.0") == "00123.0"
+
+
+@given(
+    ids=st.lists(
+        st.one_of(st.none(), st.text(max_size=6), st.sampled_from([" a\u00a0b ", "n\u0303", "12"]))
+    )
+)
+def test_normalizing_is_idempotent_so_normalized_ids_may_skip_it(ids: list[str | None]) -> None:
+    """The harmonizer's `_pid` is normalized once, then pseudonymized with normalized=True."""
+    once = normalize_source_ids(pd.Series(ids, dtype=object))
+    assert normalize_source_ids(once).tolist() == once.tolist()
+    skipped = pseudonymize("lyon", once, KEY, normalized=True)
+    assert skipped.tolist() == pseudonymize("lyon", pd.Series(ids, dtype=object), KEY).tolist()
