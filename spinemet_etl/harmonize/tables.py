@@ -181,11 +181,12 @@ class _Columns:
     """
 
     def __init__(self, source: SourceTable) -> None:
-        rows = source.rows
-        unique = isinstance(rows, pa.Table) and len(set(rows.column_names)) == rows.num_columns
-        self.arrow: pa.Table | None = rows if unique and isinstance(rows, pa.Table) else None
-        self.frame: pd.DataFrame = source.frame if self.arrow is None else pd.DataFrame()
-        self.count = len(self.frame) if self.arrow is None else self.arrow.num_rows
+        arrow = source.rows if isinstance(source.rows, pa.Table) else None
+        if arrow is not None and len(set(arrow.column_names)) < arrow.num_columns:
+            arrow = None  # a name twice: the frame's columns, as pandas makes them
+        self.arrow = arrow
+        self.frame = source.frame if arrow is None else pd.DataFrame()
+        self.count = len(self.frame) if arrow is None else arrow.num_rows
 
     def has(self, name: str) -> bool:
         if self.arrow is not None:
