@@ -48,8 +48,9 @@ def test_bench_scaling_end_to_end(tmp_path: Path) -> None:
     small, large = sorted(record["runs"], key=lambda run: run["patients"])
     assert small["rows"] < large["rows"]
     for run in (small, large):
-        assert len(run["ingest_runs_s"]) == record["repeats"] == 2
+        assert len(run["ingest_runs_s"]) == len(run["baseline_runs_s"]) == record["repeats"] == 2
         assert run["ingest_s"] == pytest.approx(sum(run["ingest_runs_s"]) / 2, abs=1e-3)
+        assert run["baseline_s"] == pytest.approx(sum(run["baseline_runs_s"]) / 2, abs=1e-3)
     expected = (large["ingest_s"] - small["ingest_s"]) / (large["baseline_s"] - small["baseline_s"])
     assert record["marginal_ratio"] == pytest.approx(expected, abs=1e-3)
     assert record["peak_rss_mb"] == large["peak_rss_mb"] > 0
