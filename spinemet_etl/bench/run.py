@@ -211,9 +211,8 @@ def _timed_steps(
             f"ingest_{kind}", landing, sets[kind], data, "--full-refresh"
         )
     timings.update(_nights(steps, landing, sets["all"], data, 1 if config.quick else NIGHT_RUNS))
-    shutil.rmtree(
-        data / CACHE_ROOT, ignore_errors=True
-    )  # `report_s` is a report that reads every patient
+    # `report_s` is a report that reads every patient: the statistics cache goes first.
+    shutil.rmtree(data / CACHE_ROOT, ignore_errors=True)
     timings["report"] = steps.run("report", _spinemet("report", "--data", str(data)))
     timings["preview"] = time_preview(steps, scratch)
     outbox = scratch / "outbox"
