@@ -40,9 +40,11 @@ PRELOAD = (
     "spinemet_etl.federated.cache",
     "great_expectations",
     "great_expectations.expectations",
+    "spinemet_etl.forkserver_freeze",
 )
 """Imported once by the fork server, so that every worker starts with them (GX: ~6 s);
-the first makes the fork server end with the run, even while it imports the others."""
+the first makes the fork server end with the run, even while it imports the others; the
+last freezes what they made, so that the workers share it (forkserver_freeze)."""
 RUN_PID_ENV = "SPINEMET_RUN_PID"
 """The run's process id, for the fork server's watch (`forkserver_watch`, which reads it)."""
 LOGGER = "spinemet_etl"

@@ -283,3 +283,12 @@ def test_a_worker_parses_csv_on_its_own_thread_and_this_process_keeps_pyarrows()
 
     assert worker_pool(2).submit(parse_threads).result() is False
     assert parse_threads()
+
+
+@pytest.mark.slow
+def test_the_workers_start_with_the_fork_servers_imports_frozen() -> None:
+    import gc
+
+    assert workers.PRELOAD[-1] == "spinemet_etl.forkserver_freeze"  # after every import
+    frozen = worker_pool(2).submit(gc.get_freeze_count).result()
+    assert frozen > 0  # the fork server is a new interpreter: nothing came frozen from here
