@@ -416,7 +416,7 @@ def compile_rule(
     kind: str,
     *,
     table_missing: list[str],
-    table_decimal: str,
+    table_decimal: str | None,
     table_formats: list[str] | None,
     table_excel_serial: bool,
     table_thousands: str | None = None,
@@ -424,8 +424,14 @@ def compile_rule(
     labels: dict[Any, str] | None,
     user_missing: list[Any],
     vocabulary: dict[str, Any] | None,
+    source_decimal: str | None = None,
 ) -> ValueRule:
-    """The rule of one column: its missing codes, labels, value map, decimal mark and formats."""
+    """The rule of one column: its missing codes, labels, value map, decimal mark and formats.
+
+    The decimal mark is the column's, else the table's if the mapping states one, else the
+    one the source states for its column (`source_decimal`: a REDCap field's validation),
+    else `.` (docs/mapping.md).
+    """
     missing = {code_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
     mapping = vocabulary
     if spec.values is not None:  # a center's own values over the shared vocabulary's
@@ -438,7 +444,7 @@ def compile_rule(
         missing=frozenset(missing),
         labels=use_labels if spec.labels else None,
         mapping=mapping,
-        decimal=spec.decimal or table_decimal,
+        decimal=spec.decimal or table_decimal or source_decimal or ".",
         date_formats=tuple(spec.date_format or table_formats or ()),
         excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
         thousands=spec.thousands or table_thousands,

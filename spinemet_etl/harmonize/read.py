@@ -57,7 +57,8 @@ class SourceTable:
     """One mapped table as read: the needed source columns with provenance, and their metadata.
 
     `rows` is the frame, or the Arrow rows it is made of when first asked for (`frame`).
-    `files_1904` names the files that are workbooks in Excel's 1904 date system.
+    `files_1904` names the files that are workbooks in Excel's 1904 date system;
+    `decimal_marks` the decimal mark each source column's own metadata states (RawTable).
     """
 
     table: TableBase
@@ -66,6 +67,7 @@ class SourceTable:
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
     present: dict[str, list[str]] = field(default_factory=dict)
     files_1904: set[str] = field(default_factory=set)
+    decimal_marks: dict[str, str] = field(default_factory=dict)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -277,10 +279,12 @@ def _narrowed(raw: RawTable, columns: list[str]) -> RawTable:
         return raw
     if not set(wanted).issubset(raw.rows.column_names):
         return raw
-    return ArrowRawTable(
+    narrowed = ArrowRawTable(
         raw.name, raw.rows.select(wanted), raw.labels, raw.user_missing, keep=raw.keep,
         header=names,
     )  # fmt: skip
+    narrowed.decimal_marks = raw.decimal_marks
+    return narrowed
 
 
 def _check_columns(center_id: str, table: TableBase, raw: RawTable, export: ExportFile) -> None:
@@ -332,6 +336,7 @@ def read_table(
         keep += [column for column in optional if column and column in columns]
         keep += [ID_PROBLEM] if ID_PROBLEM in columns else []
         result.labels = {**raw.labels, **result.labels}
+        result.decimal_marks = {**raw.decimal_marks, **result.decimal_marks}
         result.user_missing = {**raw.user_missing, **result.user_missing}
         if raw.dates_1904:
             result.files_1904.add(export.name)

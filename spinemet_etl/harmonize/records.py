@@ -61,4 +61,6 @@ def carry_patient_id(
         f"its REDCap record holds no value of `{patient_id}` on any row; enter it in REDCap"
     )
     frame[ID_PROBLEM] = problem
-    return RawTable(raw.name, frame, raw.labels, raw.user_missing)
+    return RawTable(
+        raw.name, frame, raw.labels, raw.user_missing, raw.dates_1904, raw.decimal_marks
+    )

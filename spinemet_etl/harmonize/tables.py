@@ -24,7 +24,7 @@ from spinemet_etl.harmonize.convert import (
 )
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
-from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap
+from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap, TableBase
 from spinemet_etl.mapping.rules import column_specs, value_kind
 from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
@@ -263,12 +263,13 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             vocabularies[spec.vocabulary] = load_vocabulary(mapping_dir, spec.vocabulary)
         rule = compile_rule(
             spec, target, value_kind(spec, target),
-            table_missing=table.missing, table_decimal=table.decimal,
+            table_missing=table.missing, table_decimal=_stated_decimal(table),
             table_formats=table.date_format, table_excel_serial=table.excel_serial,
             table_thousands=table.thousands, table_century_pivot=table.century_pivot,
             labels=source.labels.get(spec.source or ""),
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
+            source_decimal=source.decimal_marks.get(spec.source or ""),
         )  # fmt: skip
         raw = columns.factorized(spec)
         converting = raw
@@ -288,6 +289,11 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         failures.append(_id_failures(columns.series(ID_PROBLEM)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
+
+
+def _stated_decimal(table: TableBase) -> str | None:
+    """The table's decimal mark if its mapping states one (else a source's own may decide)."""
+    return table.decimal if "decimal" in table.model_fields_set else None
 
 
 def _id_failures(problems: pd.Series) -> pd.DataFrame:

@@ -175,7 +175,11 @@ class ColumnMap(StrictModel):
         default=None, description="Numbers in a date column are Excel serial dates (1900 system)."
     )
     decimal: Literal[".", ","] | None = Field(
-        default=None, description="Decimal mark of numbers typed as text; the table's by default."
+        default=None,
+        description=(
+            "Decimal mark of numbers typed as text; the table's by default, or, where the "
+            "table states none, the one a REDCap field's validation gives."
+        ),
     )
     century_pivot: int | None = Field(
         default=None,
@@ -320,7 +324,13 @@ class TableBase(StrictModel):
     missing: Codes = Field(
         default_factory=list, description="Codes meaning 'unknown' in every column of this table."
     )
-    decimal: Literal[".", ","] = Field(default=".", description="Decimal mark of text numbers.")
+    decimal: Literal[".", ","] = Field(
+        default=".",
+        description=(
+            "Decimal mark of text numbers. Unstated, a REDCap field validated as a number "
+            "uses its validation's (`,` for `number_comma_decimal`)."
+        ),
+    )
     thousands: Literal[".", ",", "'"] | None = Field(
         default=None, description="Thousands separator of text numbers (none by default)."
     )

@@ -28,6 +28,8 @@ class RawTable:
     source itself declares as missing (SPSS user-missing values). `dates_1904` is true for
     a sheet of a workbook in Excel's 1904 date system, whose serial numbers count days from
     1904-01-01 (date cells are already dates; plain numbers read as serials need it).
+    `decimal_marks` holds the decimal mark of the text numbers of columns whose source
+    states it (REDCap fields validated as numbers): {column: "." or ","}.
     """
 
     name: str
@@ -35,6 +37,7 @@ class RawTable:
     labels: dict[str, dict[Any, str]] = field(default_factory=dict)
     user_missing: dict[str, list[Any]] = field(default_factory=dict)
     dates_1904: bool = False
+    decimal_marks: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ _DICTIONARY_COLUMNS = {
     "type": "field type",
     "choices": "choices, calculations, or slider labels",
 }
+_VALIDATION_COLUMN = "text validation type or show slider number"
+"""The dictionary's column of text validations; older dictionaries may lack it."""
+_DOT_NUMBER = re.compile(r"integer|float|number(?:_[1-9]dp)?")
+_COMMA_NUMBER = re.compile(r"number(?:_[1-9]dp)?_comma_decimal")
 
 
 def parse_choices(text: str, field: str, place: Place) -> dict[str, str]:
@@ -103,6 +107,30 @@ def labels_from_dictionary(dictionary: pd.DataFrame, place: Place) -> dict[str, 
     return labels
 
 
+def decimal_marks_from_dictionary(dictionary: pd.DataFrame) -> dict[str, str]:
+    """The decimal mark of every text field validated as a number: `.`, or `,` for the
+    `number_comma_decimal` validations (`number_2dp_comma_decimal`, ...).
+
+    Notes:
+        REDCap keeps and exports a number as it was typed under its field's validation:
+        `1,54` in a comma-decimal field, `1.54` in a `number` field, both in one export.
+        Grouping is never allowed. A field without a number validation states nothing.
+    """
+    if "validation" not in dictionary:
+        return {}
+    marks: dict[str, str] = {}
+    for row in dictionary.itertuples(index=False):
+        kind = str(row.type).strip().lower()
+        validation = str(row.validation or "").strip().lower()
+        if kind != "text" or not validation:
+            continue
+        if _COMMA_NUMBER.fullmatch(validation):
+            marks[str(row.field)] = ","
+        elif _DOT_NUMBER.fullmatch(validation):
+            marks[str(row.field)] = "."
+    return marks
+
+
 def find_dictionary(path: Path, pattern: str, place: Place) -> Path:
     """The data dictionary beside the export: `pattern` as a name or glob, last match by name."""
     matches = sorted(candidate for candidate in path.parent.glob(pattern) if candidate.is_file())
@@ -118,7 +146,8 @@ def find_dictionary(path: Path, pattern: str, place: Place) -> Path:
 
 
 def read_dictionary(path: Path, options: RedcapOptions, place: Place) -> pd.DataFrame:
-    """The dictionary's field, form, type and choices columns, found by their REDCap headers."""
+    """The dictionary's field, form, type and choices columns, found by their REDCap headers,
+    and its text validations (`validation`) where it has them."""
     check_file(path, place, options)
     rows, _lines = parse_rows(decode_text(path.read_bytes(), options.encoding, place), _csv, place)
     header = [clean_text(cell).lower() for cell in rows[0]] if rows else []
@@ -131,6 +160,8 @@ def read_dictionary(path: Path, options: RedcapOptions, place: Place) -> pd.Data
             code="dictionary-invalid",
         )
     picks = {key: header.index(title) for key, title in _DICTIONARY_COLUMNS.items()}
+    if _VALIDATION_COLUMN in header:
+        picks["validation"] = header.index(_VALIDATION_COLUMN)
     body = [row + [""] * (len(header) - len(row)) for row in rows[1:] if any(row)]
     return pd.DataFrame(
         {key: [row[index] or None for row in body] for key, index in picks.items()}, dtype=object
@@ -198,13 +229,14 @@ class RedcapReader:
         dictionary_place = Place(
             self.center_id, str(Path(relative_name).parent / dictionary_path.name)
         )
-        labels = labels_from_dictionary(
-            read_dictionary(dictionary_path, opts, dictionary_place), dictionary_place
-        )
+        dictionary = read_dictionary(dictionary_path, opts, dictionary_place)
+        labels = labels_from_dictionary(dictionary, dictionary_place)
         present = set(column_names(tables[0]))
         labels = {column: codes for column, codes in labels.items() if column in present}
+        marks = decimal_marks_from_dictionary(dictionary)
+        marks = {column: mark for column, mark in marks.items() if column in present}
         for table in tables:
-            table.labels = labels
+            table.labels, table.decimal_marks = labels, marks
         return tables
 
 
