@@ -143,8 +143,8 @@ def _set_defaults(draft: DraftTable) -> None:
         if own is not None and own in dated and own.date_formats[0] != table_format:
             spec["date_format"] = own.date_formats[0]
     draft.defaults = {"missing": codes} if codes else {}
-    if any(c.decimal == "," for c in columns):
-        draft.defaults["decimal"] = ","
+    if any(c.decimal == "," and not c.decimal_stated for c in columns):
+        draft.defaults["decimal"] = ","  # a mark the source states needs no line
     if table_format != ISO_DATE:
         draft.defaults["date_format"] = table_format
     if any(c.excel_serial for c in columns):

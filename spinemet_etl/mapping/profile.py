@@ -32,7 +32,11 @@ EXCEL_SERIAL_RANGE = (3_000.0, 75_000.0)
 
 @dataclass
 class ColumnProfile:
-    """What one source column holds. `values` is empty for identifier-like columns."""
+    """What one source column holds. `values` is empty for identifier-like columns.
+
+    `decimal_stated`: the decimal mark is the one the source states for the column (a
+    REDCap field's validation), which harmonizing uses unless the mapping states one.
+    """
 
     name: str
     kind: str
@@ -44,6 +48,7 @@ class ColumnProfile:
     values: list[tuple[str, int]] = field(default_factory=list)
     date_formats: list[str] = field(default_factory=list)
     decimal: str | None = None
+    decimal_stated: bool = False
     numeric_max: float | None = None
     numeric_p90: float | None = None
     excel_serial: bool = False

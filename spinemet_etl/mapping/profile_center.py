@@ -65,10 +65,13 @@ def read_dictionary_rows(path: Path, encoding: str = "utf-8") -> list[dict[str, 
 
 
 def _redcap_tables(source: SourceFile, raw: RawTable, id_column: str) -> list[TableProfile]:
-    """A records table is split by event, keeping the columns filled on that event."""
+    """A records table is split by event, keeping the columns filled on that event (a
+    classic project, without events, is one table)."""
     frame = raw.frame
     if raw.name != BASE_TABLE:
         return [_table(source, raw, _filled(frame), id_column, instrument=raw.name)]
+    if EVENT_COLUMN not in frame.columns:
+        return [_table(source, raw, _filled(frame), id_column)]
     tables = []
     for event in pd.unique(frame[EVENT_COLUMN].dropna()):
         rows = frame[frame[EVENT_COLUMN] == event]

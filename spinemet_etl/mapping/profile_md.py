@@ -45,7 +45,8 @@ def _formats(column: ColumnProfile) -> str:
     if len(column.date_formats) > 1:
         parts.append("ambiguous")
     if column.decimal:
-        parts.append(f"decimal `{column.decimal}`")
+        stated = " (stated by the source)" if column.decimal_stated else ""
+        parts.append(f"decimal `{column.decimal}`{stated}")
     if column.excel_serial:
         parts.append("Excel serial numbers")
     if column.missing_codes:

@@ -58,9 +58,30 @@ def sniff_text(path: Path) -> tuple[str, str, list[str]]:
     return encoding, delimiter, [cell.strip().lower() for cell in (rows[0] if rows else [])]
 
 
+def _first_field(dictionary: Path) -> str | None:
+    """The first field a REDCap data dictionary lists (the record id), lower case."""
+    try:
+        encoding, delimiter, _header = sniff_text(dictionary)
+        text = decode_text(dictionary.read_bytes(), encoding, Place("draft", dictionary.name))
+        rows, _ = parse_rows(text, CsvOptions(delimiter=delimiter), Place("draft", dictionary.name))
+    except SourceError:
+        return None
+    return rows[1][0].strip().lower() if len(rows) > 1 and rows[1] else None
+
+
+def _is_redcap(header: list[str], delimiter: str, record_ids: set[str]) -> bool:
+    """A REDCap export: its event or repeating-instrument column, or, for a classic project
+    (neither), a comma-separated header that starts with the record id field of a data
+    dictionary beside it (REDCap puts that field first in both)."""
+    if "redcap_event_name" in header or "redcap_repeat_instrument" in header:
+        return True
+    return delimiter == "," and bool(header) and header[0] in record_ids
+
+
 def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
     """Every export file of the folder with its kind and options; why each other file is not."""
     sources, dictionaries, skipped = [], [], []
+    texts: list[tuple[SourceFile, str, str, list[str]]] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
         name, kind = path.relative_to(folder).as_posix(), KIND_BY_SUFFIX.get(path.suffix.lower())
         if kind is None:
@@ -76,10 +97,13 @@ def find_sources(folder: Path) -> tuple[list[SourceFile], list[str]]:
             if header[:1] == [DICTIONARY_HEADER]:
                 dictionaries.append(path)
                 continue
-            if "redcap_event_name" in header or "redcap_repeat_instrument" in header:
-                source.kind = "redcap"
-            source.read = _text_options(encoding, delimiter, source.kind)
+            texts.append((source, encoding, delimiter, header))
         sources.append(source)
+    record_ids = {found for found in map(_first_field, dictionaries) if found}
+    for source, encoding, delimiter, header in texts:
+        if _is_redcap(header, delimiter, record_ids):
+            source.kind = "redcap"
+        source.read = _text_options(encoding, delimiter, source.kind)
     for source in (s for s in sources if s.kind == "redcap"):
         if dictionaries:
             source.dictionary = dictionaries[-1]
@@ -134,7 +158,9 @@ def _materialized(table: RawTable) -> RawTable:
     frame = table.frame
     if not isinstance(frame, pd.DataFrame):
         frame = to_frame(frame)
-    return RawTable(table.name, frame, table.labels, table.user_missing)
+    return RawTable(
+        table.name, frame, table.labels, table.user_missing, table.dates_1904, table.decimal_marks
+    )
 
 
 def profile_frame(frame: pd.DataFrame, raw: RawTable) -> list[ColumnProfile]:
@@ -152,6 +178,8 @@ def profile_frame(frame: pd.DataFrame, raw: RawTable) -> list[ColumnProfile]:
         labels = raw.labels.get(name, {})
         profile.value_labels = {source_text(code): str(label) for code, label in labels.items()}
         profile.user_missing = user_missing
+        if name in raw.decimal_marks:
+            profile.decimal, profile.decimal_stated = raw.decimal_marks[name], True
         profile.missing_codes = [c for c in profile.missing_codes if c not in user_missing]
         profiles.append(profile)
     return profiles

@@ -1,8 +1,8 @@
 """REDCap number fields: each read with the decimal mark its validation in the dictionary gives.
 
-The export is a real one (tests/harmonize/redcapr/README.md): REDCap wrote `1,54` for a
-field validated `number_comma_decimal` and `1.54` for one validated `number`, side by side.
-"""
+The export is REDCapR's test project `decimal-comma-and-dot` (tests/harmonize/redcapr/):
+`1,54` in a field validated `number_comma_decimal` and `1.54` in one validated `number`,
+side by side, as REDCap holds them."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from spinemet_etl.readers.options import RedcapOptions
 from spinemet_etl.readers.redcap import decimal_marks_from_dictionary, read_dictionary
 from tests.harmonize.harmonize_helpers import reasons, row_of, run, write_mapping
 
-REDCAPR = Path(__file__).parent / "redcapr"
+REDCAPR = Path(__file__).parent / "redcapr" / "decimal-comma-and-dot"
 HEIGHTS = {"1": 1.54, "2": 1.84, "3": 1.95, "4": 1.61}
 """The heights of REDCapR's four records, as its `height_dot` and `height_comma` hold them."""
 NAMES = {"1": "Valdez", "2": "Rich", "3": "Furtado", "4": "Akbar"}
