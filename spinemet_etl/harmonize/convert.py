@@ -428,9 +428,10 @@ def compile_rule(
 ) -> ValueRule:
     """The rule of one column: its missing codes, labels, value map, decimal mark and formats.
 
-    The decimal mark is the column's, else the table's if the mapping states one, else the
-    one the source states for its column (`source_decimal`: a REDCap field's validation),
-    else `.` (docs/mapping.md).
+    The decimal mark is the column's, else the table's if the mapping states one, else,
+    where no thousands separator is stated either (beside one, the default `.` is stated
+    too), the one the source states for its column (`source_decimal`: a REDCap field's
+    validation), else `.` (docs/mapping.md).
     """
     missing = {code_key(code) for code in [*table_missing, *spec.missing, *user_missing]}
     mapping = vocabulary
@@ -438,15 +439,16 @@ def compile_rule(
         own = {code_key(key): value for key, value in spec.values.items()}
         mapping = {**(vocabulary or {}), **own}
     use_labels = {code_text(code): label for code, label in labels.items()} if labels else {}
+    thousands = spec.thousands or table_thousands
     return ValueRule(
         target=target,
         kind=kind,
         missing=frozenset(missing),
         labels=use_labels if spec.labels else None,
         mapping=mapping,
-        decimal=spec.decimal or table_decimal or source_decimal or ".",
+        decimal=spec.decimal or table_decimal or (None if thousands else source_decimal) or ".",
         date_formats=tuple(spec.date_format or table_formats or ()),
         excel_serial=spec.excel_serial if spec.excel_serial is not None else table_excel_serial,
-        thousands=spec.thousands or table_thousands,
+        thousands=thousands,
         century_pivot=spec.century_pivot if spec.century_pivot is not None else table_century_pivot,
     )

@@ -87,23 +87,29 @@ def test_each_number_field_is_read_with_its_validations_mark(tmp_path: Path, sha
         assert row["vas_pain_postop"] == height  # "1.54": number
 
 
-def test_a_mark_the_table_states_wins_over_the_dictionarys(tmp_path: Path) -> None:
-    stated = MAPPING.replace("    identifiers:", '    decimal: ","\n    identifiers:')
-    result = run(*_center(tmp_path, stated))
+@pytest.mark.parametrize(
+    ("stated", "refused", "written"),
+    [('decimal: ","', "vas_pain_postop", ["1.54", "1.84", "1.95", "1.61"]),
+     ("thousands: \"'\"", "vas_pain_preop", ["1,54", "1,84", "1,95", "1,61"])],
+    ids=["decimal", "thousands"],
+)  # fmt: skip
+def test_the_marks_the_table_states_win_over_the_dictionarys(
+    tmp_path: Path, stated: str, refused: str, written: list[str]
+) -> None:
+    """A table's `thousands` states its decimal mark too: the default `.` beside it."""
+    mapping = MAPPING.replace("    identifiers:", f"    {stated}\n    identifiers:")
+    result = run(*_center(tmp_path, mapping))
     assert len(result.patients) == 0
-    assert reasons(result) == [
-        (1, "vas_pain_postop", "unparseable-number", "1.54"),
-        (2, "vas_pain_postop", "unparseable-number", "1.84"),
-        (3, "vas_pain_postop", "unparseable-number", "1.95"),
-        (4, "vas_pain_postop", "unparseable-number", "1.61"),
-    ]
+    expected = [(row, refused, "unparseable-number", value) for row, value in enumerate(written, 1)]
+    assert reasons(result) == expected
 
 
-def test_a_mark_the_column_states_wins(tmp_path: Path) -> None:
-    stated = MAPPING.replace(
-        "vas_pain_preop: height_comma", 'vas_pain_preop: {source: height_comma, decimal: "."}'
+@pytest.mark.parametrize("stated", ['decimal: "."', 'thousands: "\'"'])
+def test_the_marks_the_column_states_win(tmp_path: Path, stated: str) -> None:
+    mapping = MAPPING.replace(
+        "vas_pain_preop: height_comma", f"vas_pain_preop: {{source: height_comma, {stated}}}"
     )
-    result = run(*_center(tmp_path, stated))
+    result = run(*_center(tmp_path, mapping))
     codes = {(code, column) for _row, column, code, _value in reasons(result)}
     assert codes == {("unparseable-number", "vas_pain_preop")}
     assert len(result.patients) == 0
