@@ -17,6 +17,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from polars.exceptions import PanicException
+
 COLUMNS = {
     "patients": ("patient_id", "source_row", "age_at_surgery_years", "surgery_date"),
     "quarantine": ("source_file", "source_row", "check_code", "column"),
@@ -91,10 +93,14 @@ def check(
 def read_once(
     engine: str, data: Path, table: str, expected: dict[str, Any]
 ) -> tuple[list[str], bool]:
-    """The problems of one read, and whether the read raised (then the problem is the error)."""
+    """The problems of one read, and whether the read raised (then the problem is the error).
+
+    Polars reports a file that changed under it as a Rust panic (`PanicException`, a
+    BaseException: "assertion failed: range.end as u64 <= self.size"), caught the same way.
+    """
     try:
         return check(READERS[engine](data, table), expected[table]), False
-    except Exception as exc:
+    except (Exception, PanicException) as exc:
         return [f"{type(exc).__name__}: {exc}"[:300]], True
 
 

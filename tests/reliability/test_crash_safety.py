@@ -229,6 +229,7 @@ def test_killed_runs_never_show_readers_a_broken_partition(driver: Driver, tmp_p
         stop.write_text("stop")
         reader.wait(timeout=60)
     leftovers = left.wait()
+    assert reader.returncode == 0, "the partition reader died: its traceback is in stderr"
     read = json.loads(summary.read_text())
     assert read["failures"] == []
     assert not any(line.startswith("pyarrow ") for line in read["retried"]), read["retried"]
