@@ -115,7 +115,12 @@ def _late_two_digit_years(
 
 
 def _failures(
-    name: str, spec: ColumnMap, raw: Factorized, codes: pd.Series, message: str | None = None
+    name: str,
+    spec: ColumnMap,
+    raw: Factorized,
+    codes: pd.Series,
+    message: str | None = None,
+    hints: dict[str, str] | None = None,
 ) -> pd.DataFrame | None:
     failed = pd.notna(codes.to_numpy())
     if not failed.any():
@@ -131,7 +136,8 @@ def _failures(
             "column": reported,
             "check_code": codes[failed].to_numpy(),
             "message": [
-                f"source column `{source}`: {message or MESSAGES[c]}" for c in codes[failed]
+                f"source column `{source}`: {message or MESSAGES[c]}{(hints or {}).get(c, '')}"
+                for c in codes[failed]
             ],
             "failure_value": shown.to_numpy(dtype=object),
         }
@@ -279,7 +285,8 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
-        found = _failures(name, spec, raw, codes)
+        hints = _mark_hints(rule.decimal, source.decimal_marks.get(spec.source or ""))
+        found = _failures(name, spec, raw, codes, hints=hints)
         if found is not None:
             failures.append(found)
         if name != "surgery_date" and (flags := two_digit_years(rule, raw)).any():
@@ -289,6 +296,18 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
         failures.append(_id_failures(columns.series(ID_PROBLEM)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
+
+
+def _mark_hints(used: str, stated: str | None) -> dict[str, str]:
+    """What an unparseable number's message adds when the source states another mark."""
+    if stated is None or stated == used:
+        return {}
+    hint = (
+        f" with the decimal mark `{used}` the mapping states; REDCap's data dictionary "
+        f'validates the field with `{stated}`: state `decimal: "{stated}"` on the column, '
+        "or no `decimal` or `thousands` for it"
+    )
+    return {"unparseable-number": hint}
 
 
 def _stated_decimal(table: TableBase) -> str | None:

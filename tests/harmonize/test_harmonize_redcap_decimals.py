@@ -102,6 +102,9 @@ def test_the_marks_the_table_states_win_over_the_dictionarys(
     assert len(result.patients) == 0
     expected = [(row, refused, "unparseable-number", value) for row, value in enumerate(written, 1)]
     assert reasons(result) == expected
+    mark = "." if refused == "vas_pain_postop" else ","
+    hint = f'validates the field with `{mark}`: state `decimal: "{mark}"` on the column'
+    assert all(hint in message for message in result.quarantine["message"])
 
 
 @pytest.mark.parametrize("stated", ['decimal: "."', 'thousands: "\'"'])
