@@ -122,7 +122,7 @@ def _records(
     vocabularies: dict[str, Any] = {}
     typed = []
     while sources:  # each table's source frame is released once typed
-        typed.append(type_table(sources.pop(0), mapping_dir, vocabularies))
+        typed.append(type_table(sources.pop(0), mapping_dir, vocabularies, mapping.center_id))
     records, reasons, durations = assemble_records(typed)
     del typed  # the tables' values, copied into the records: released before the derivations
     records = records.reset_index(drop=True)

@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.patients import FRANKEL_GRADES
 from schemas.quarantine import IDENTIFYING_MASK
 from spinemet_etl.derive import frankel_from_asia, vas_from_0_100
+from spinemet_etl.errors import Place, source_error
 from spinemet_etl.harmonize.convert import (
     MESSAGES,
     Factorized,
@@ -30,7 +32,7 @@ from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
 from spinemet_etl.pseudonym import normalize_source_ids, normalize_text_ids
 from spinemet_etl.readers.arrow_csv import to_frame
-from spinemet_etl.text import source_text
+from spinemet_etl.text import code_text, source_text
 
 FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
 REPORTED_AS = {
@@ -227,6 +229,12 @@ class _Columns:
             return raw_values(pd.DataFrame(index=pd.RangeIndex(self.count)), spec)
         return raw_values(to_frame(self.arrow.select(columns)), spec)
 
+    def distinct(self, name: str) -> list[Any]:
+        """The column's distinct values, missing ones left out."""
+        if self.arrow is not None:
+            return pc.unique(self.arrow.column(name)).drop_null().to_pylist()
+        return list(self.frame[name].dropna().unique())
+
     def factorized(self, spec: ColumnMap) -> Factorized:
         """The spec's source values factorized."""
         if self.arrow is not None and spec.checkbox is None and spec.constant is None:
@@ -250,8 +258,54 @@ def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
     return values
 
 
-def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, Any]) -> TypedTable:
-    """Every mapped column of the table as typed canonical values, plus the parse failures."""
+def _label_not_code(values: Any, labels: dict[Any, str]) -> str | None:
+    """A value that is one of the column's labels and none of its codes, if any."""
+    codes = {code_text(code) for code in labels}
+    texts = {source_text(label).casefold() for label in labels.values()}
+    for value in values:
+        if code_text(value) not in codes and source_text(value).casefold() in texts:
+            return source_text(value)
+    return None
+
+
+def _refuse_labels_export(
+    source: SourceTable, columns: _Columns, spec: ColumnMap, raw: Factorized, center_id: str
+) -> None:
+    """Raise when a REDCap column holds choice labels where the raw export has codes.
+
+    Notes:
+        REDCap's "CSV (labels)" export beside its "CSV (raw data)" one writes `Hombre` for
+        the code `1`, `Checked` for a ticked checkbox. Read as codes, a checkbox would be
+        unticked on every row and a label that is also another code (`1, 0 | 2, 1`) would
+        be that code: a silent misread. A value that is a label and no code means the
+        file is such an export, and the center is refused.
+    """
+    if source.table.kind != "redcap":
+        return
+    found: list[tuple[str, Any]] = []
+    if spec.checkbox is not None:
+        prefix = f"{spec.checkbox}___"
+        found = [(c, columns.distinct(c)) for c in source.labels if c.startswith(prefix)]
+    elif spec.source is not None and spec.source in source.labels:
+        found = [(spec.source, raw.uniques)]
+    for column, values in found:
+        if columns.has(column) and (label := _label_not_code(values, source.labels[column])):
+            raise source_error(
+                Place(center_id, next(iter(source.present), source.table.name), column=column),
+                f"the column holds the choice label `{label}` where a REDCap raw export has "
+                "its code: the file is an export of labels",
+                'export the data from REDCap again as "CSV (raw data)"',
+                code="redcap-labels-export",
+            )
+
+
+def type_table(
+    source: SourceTable, mapping_dir: Path, vocabularies: dict[str, Any], center_id: str = ""
+) -> TypedTable:
+    """Every mapped column of the table as typed canonical values, plus the parse failures.
+
+    Raises SourceError (`redcap-labels-export`) for a REDCap export of labels, not codes.
+    """
     table, columns = source.table, _Columns(source)
     values = pd.DataFrame(
         {
@@ -278,6 +332,7 @@ def type_table(source: SourceTable, mapping_dir: Path, vocabularies: dict[str, A
             source_decimal=source.decimal_marks.get(spec.source or ""),
         )  # fmt: skip
         raw = columns.factorized(spec)
+        _refuse_labels_export(source, columns, spec, raw, center_id or "unknown")
         converting = raw
         if _in_1904(rule, source):
             converting = factorized(_rebased(columns.raw(spec), rule, values["_file"], source))
