@@ -32,7 +32,7 @@ from spinemet_etl.mapping.targets import BIRTH_DATE
 from spinemet_etl.mapping.vocabulary import load_vocabulary
 from spinemet_etl.pseudonym import normalize_source_ids, normalize_text_ids
 from spinemet_etl.readers.arrow_csv import to_frame
-from spinemet_etl.text import code_text, source_text
+from spinemet_etl.text import code_key, code_text, source_text
 
 FAILURE_COLUMNS = ["_pos", "column", "check_code", "message", "failure_value"]
 REPORTED_AS = {
@@ -258,18 +258,26 @@ def _convert(values: pd.Series, codes: pd.Series, spec: ColumnMap) -> pd.Series:
     return values
 
 
-def _label_not_code(values: Any, labels: dict[Any, str]) -> str | None:
-    """A value that is one of the column's labels and none of its codes, if any."""
+def _label_not_code(values: Any, labels: dict[Any, str], missing: frozenset[str]) -> str | None:
+    """A value that is one of the column's labels and none of its codes nor of the missing
+    codes, if any."""
     codes = {code_text(code) for code in labels}
     texts = {source_text(label).casefold() for label in labels.values()}
     for value in values:
-        if code_text(value) not in codes and source_text(value).casefold() in texts:
+        if code_text(value) in codes or code_key(value) in missing:
+            continue
+        if source_text(value).casefold() in texts:
             return source_text(value)
     return None
 
 
 def _refuse_labels_export(
-    source: SourceTable, columns: _Columns, spec: ColumnMap, raw: Factorized, center_id: str
+    source: SourceTable,
+    columns: _Columns,
+    spec: ColumnMap,
+    raw: Factorized,
+    missing: frozenset[str],
+    center_id: str,
 ) -> None:
     """Raise when a REDCap column holds choice labels where the raw export has codes.
 
@@ -278,23 +286,29 @@ def _refuse_labels_export(
         the code `1`, `Checked` for a ticked checkbox. Read as codes, a checkbox would be
         unticked on every row and a label that is also another code (`1, 0 | 2, 1`) would
         be that code: a silent misread. A value that is a label and no code means the
-        file is such an export, and the center is refused.
+        file is such an export, and the center is refused. The column's missing codes do
+        not count: REDCap writes a project's missing-data codes (`NA`, `UNK`) as they are.
     """
     if source.table.kind != "redcap":
         return
     found: list[tuple[str, Any]] = []
     if spec.checkbox is not None:
         prefix = f"{spec.checkbox}___"
-        found = [(c, columns.distinct(c)) for c in source.labels if c.startswith(prefix)]
+        found = [
+            (c, columns.distinct(c))
+            for c in source.labels
+            if c.startswith(prefix) and columns.has(c)
+        ]
     elif spec.source is not None and spec.source in source.labels:
         found = [(spec.source, raw.uniques)]
     for column, values in found:
-        if columns.has(column) and (label := _label_not_code(values, source.labels[column])):
+        if (label := _label_not_code(values, source.labels[column], missing)) is not None:
             raise source_error(
                 Place(center_id, next(iter(source.present), source.table.name), column=column),
                 f"the column holds the choice label `{label}` where a REDCap raw export has "
                 "its code: the file is an export of labels",
-                'export the data from REDCap again as "CSV (raw data)"',
+                f'export the data from REDCap again as "CSV (raw data)" (if `{label}` is one '
+                "of the project's missing-data codes, list it under `missing` instead)",
                 code="redcap-labels-export",
             )
 
@@ -332,7 +346,7 @@ def type_table(
             source_decimal=source.decimal_marks.get(spec.source or ""),
         )  # fmt: skip
         raw = columns.factorized(spec)
-        _refuse_labels_export(source, columns, spec, raw, center_id or "unknown")
+        _refuse_labels_export(source, columns, spec, raw, rule.missing, center_id or "unknown")
         converting = raw
         if _in_1904(rule, source):
             converting = factorized(_rebased(columns.raw(spec), rule, values["_file"], source))

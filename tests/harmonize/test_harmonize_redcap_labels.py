@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from spinemet_etl.errors import SourceError
@@ -41,7 +42,7 @@ edad,basal,,text,"Edad",,
 tumor,basal,,checkbox,"Tumor primario","1, Pulmón | 2, Mama",
 fecha_cirugia,basal,,text,"Fecha de cirugía",,
 fecha_contacto,basal,,text,"Último contacto",,
-ecog,basal,,radio,"ECOG","1, 0 | 2, 1 | 3, 2 | 4, 3 | 5, 4 | 6, 5",
+ecog,basal,,radio,"ECOG","1, 0 | 2, 1 | 3, 2 | 4, 3 | 5, 4 | 6, 5 | 9, NA",
 """
 HEADER = (
     "record_id,sexo,edad,tumor___1,tumor___2,fecha_cirugia,fecha_contacto,ecog,basal_complete\n"
@@ -84,3 +85,23 @@ def test_an_export_of_labels_is_refused_naming_the_column(
     message = caught.value.message
     assert f"column `{column}`" in message and f"`{shown}`" in message
     assert 'export the data from REDCap again as "CSV (raw data)"' in message
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_missing_data_code_that_is_a_label_refuses_only_when_undeclared(
+    tmp_path: Path, declared: bool
+) -> None:
+    """REDCap writes a project's missing-data codes (`NA`) as they are, in any field."""
+    data = RAW.replace(",2021-01-10,2,2", ",2021-01-10,NA,2")
+    mapping, landing = _center(tmp_path, data)
+    if declared:
+        text = mapping.read_text(encoding="utf-8")
+        mapping.write_text(text.replace("    columns:", '    missing: ["NA"]\n    columns:'))
+        assert row_of(run(mapping, landing), "1")["ecog_preop"] is pd.NA
+        return
+    with pytest.raises(SourceError) as caught:
+        run(mapping, landing)
+    assert caught.value.code == "redcap-labels-export"
+    assert "if `NA` is one of the project's missing-data codes, list it under `missing`" in (
+        caught.value.message
+    )
