@@ -314,7 +314,10 @@ def _refuse_labels_export(
 
 
 def type_table(
-    source: SourceTable, mapping_dir: Path, vocabularies: dict[str, Any], center_id: str = ""
+    source: SourceTable,
+    mapping_dir: Path,
+    vocabularies: dict[str, Any],
+    center_id: str = "unknown",
 ) -> TypedTable:
     """Every mapped column of the table as typed canonical values, plus the parse failures.
 
@@ -335,6 +338,7 @@ def type_table(
         name = loc[1] if loc[0] == "columns" else f"visits.{loc[1]}"
         if spec.vocabulary is not None and spec.vocabulary not in vocabularies:
             vocabularies[spec.vocabulary] = load_vocabulary(mapping_dir, spec.vocabulary)
+        source_mark = source.decimal_marks.get(spec.source or "")
         rule = compile_rule(
             spec, target, value_kind(spec, target),
             table_missing=table.missing, table_decimal=_stated_decimal(table),
@@ -343,10 +347,10 @@ def type_table(
             labels=source.labels.get(spec.source or ""),
             user_missing=source.user_missing.get(spec.source or "", []),
             vocabulary=vocabularies.get(spec.vocabulary or ""),
-            source_decimal=source.decimal_marks.get(spec.source or ""),
+            source_decimal=source_mark,
         )  # fmt: skip
         raw = columns.factorized(spec)
-        _refuse_labels_export(source, columns, spec, raw, rule.missing, center_id or "unknown")
+        _refuse_labels_export(source, columns, spec, raw, rule.missing, center_id)
         converting = raw
         if _in_1904(rule, source):
             converting = factorized(_rebased(columns.raw(spec), rule, values["_file"], source))
@@ -354,7 +358,7 @@ def type_table(
         values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
-        hints = _mark_hints(rule.decimal, source.decimal_marks.get(spec.source or ""))
+        hints = _mark_hints(rule.decimal, source_mark)
         found = _failures(name, spec, raw, codes, hints=hints)
         if found is not None:
             failures.append(found)

@@ -8,13 +8,17 @@ from typing import Any
 
 import pandas as pd
 
-from spinemet_etl.errors import Place, SourceError
+from spinemet_etl.errors import SourceError
 from spinemet_etl.mapping.profile import ColumnProfile
-from spinemet_etl.mapping.profile_read import SourceFile, find_sources, profile_frame, read_tables
+from spinemet_etl.mapping.profile_read import (
+    SourceFile,
+    find_sources,
+    profile_frame,
+    read_dictionary_rows,
+    read_tables,
+)
 from spinemet_etl.mapping.synonyms import match_header
 from spinemet_etl.readers.base import RawTable
-from spinemet_etl.readers.csv import decode_text, parse_rows
-from spinemet_etl.readers.options import CsvOptions
 from spinemet_etl.readers.redcap import BASE_TABLE
 
 EVENT_COLUMN = "redcap_event_name"
@@ -54,14 +58,6 @@ class CenterProfile:
     """Why each file of the folder that is not profiled is not (a sentence per file)."""
     problems: list[str] = field(default_factory=list)
     dictionary: list[dict[str, str]] = field(default_factory=list)
-
-
-def read_dictionary_rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
-    """The REDCap data dictionary's rows, keyed by its folded headers (`field type`, ...)."""
-    text = decode_text(path.read_bytes(), encoding, Place("draft", path.name))
-    rows, _ = parse_rows(text, CsvOptions(), Place("draft", path.name))
-    header = [" ".join(cell.split()).lower() for cell in rows[0]] if rows else []
-    return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(row)]
 
 
 def _redcap_tables(source: SourceFile, raw: RawTable, id_column: str) -> list[TableProfile]:

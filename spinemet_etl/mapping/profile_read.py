@@ -58,15 +58,23 @@ def sniff_text(path: Path) -> tuple[str, str, list[str]]:
     return encoding, delimiter, [cell.strip().lower() for cell in (rows[0] if rows else [])]
 
 
+def read_dictionary_rows(path: Path, encoding: str = "utf-8") -> list[dict[str, str]]:
+    """The REDCap data dictionary's rows, keyed by its folded headers (`field type`, ...)."""
+    text = decode_text(path.read_bytes(), encoding, Place("draft", path.name))
+    rows, _ = parse_rows(text, CsvOptions(), Place("draft", path.name))
+    header = [" ".join(cell.split()).lower() for cell in rows[0]] if rows else []
+    return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(row)]
+
+
 def _first_field(dictionary: Path) -> str | None:
     """The first field a REDCap data dictionary lists (the record id), lower case."""
     try:
-        encoding, delimiter, _header = sniff_text(dictionary)
-        text = decode_text(dictionary.read_bytes(), encoding, Place("draft", dictionary.name))
-        rows, _ = parse_rows(text, CsvOptions(delimiter=delimiter), Place("draft", dictionary.name))
+        rows = read_dictionary_rows(dictionary)
     except SourceError:
         return None
-    return rows[1][0].strip().lower() if len(rows) > 1 and rows[1] else None
+    if not rows:
+        return None
+    return rows[0].get(DICTIONARY_HEADER, "").strip().lower() or None
 
 
 def _is_redcap(header: list[str], delimiter: str, record_ids: set[str]) -> bool:
