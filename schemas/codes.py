@@ -28,6 +28,10 @@ VALUE_CHECKS: dict[str, str] = {
     "out-of-range": "a value lies outside the range the schema allows",
     "not-in-categories": "a value is not one of the allowed categories, nor mapped to one",
     "unparseable-date": "a date could not be read with the mapping's date formats",
+    "ambiguous-date": (
+        "date text that reads as different days day-first and month-first, in a column"
+        " whose dates do not tell which"
+    ),
     "unparseable-number": "a number could not be read (free text such as '<1' or 'approx 5')",
     "invalid-format": "a value does not match the required pattern",
     "wrong-type": "a value has the wrong type for its column",

@@ -34,6 +34,7 @@ _TRUE = frozenset({"true", "1", "yes", "y"})
 _FALSE = frozenset({"false", "0", "no", "n"})
 MESSAGES = {
     "unparseable-date": "the value is not a date in the mapping's date formats",
+    "ambiguous-date": "the value is a different date in two of the date formats it may be in",
     "unparseable-number": "the value is not a number",
     "not-in-categories": "the value is not an allowed category nor in the column's value map",
     "wrong-type": "the value is not a whole number",
@@ -122,22 +123,39 @@ def _date(rule: ValueRule, value: Any) -> datetime:
 
 
 def _parse_date_text(rule: ValueRule, text: str) -> datetime:
-    for pattern in rule.date_formats:
-        try:
-            parsed = datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        if "%y" in pattern and rule.century_pivot is not None:
-            two_digits = parsed.year % 100
-            century = 2000 if two_digits < rule.century_pivot else 1900
-            parsed = parsed.replace(year=century + two_digits)
-        return parsed
+    """The day the text is in the rule's formats; `ambiguous-date` when two read different days.
+
+    Notes:
+        `["%d/%m/%Y", "%m/%d/%Y"]` reads `04/25/2020` and `25/04/2020` alike, but which day
+        `04/05/2020` is cannot be told from the text: taking the first format that parses
+        would guess it, so it is refused instead (a text both read as one day is that day).
+    """
+    read = [
+        day for pattern in rule.date_formats if (day := _strptime(rule, text, pattern)) is not None
+    ]
+    if len({day.date() for day in read}) > 1:
+        raise Failure("ambiguous-date")
+    if read:
+        return read[0]
     if not rule.date_formats:
         try:
             return datetime.fromisoformat(text)
         except ValueError:
             pass
     raise Failure("unparseable-date")
+
+
+def _strptime(rule: ValueRule, text: str, pattern: str) -> datetime | None:
+    """The text in one format (its two-digit year placed by the century pivot), or None."""
+    try:
+        parsed = datetime.strptime(text, pattern)
+    except ValueError:
+        return None
+    if "%y" in pattern and rule.century_pivot is not None:
+        two_digits = parsed.year % 100
+        century = 2000 if two_digits < rule.century_pivot else 1900
+        parsed = parsed.replace(year=century + two_digits)
+    return parsed
 
 
 def two_digit_years(rule: ValueRule, column: Factorized) -> np.ndarray:
@@ -315,12 +333,15 @@ def _whole_dates(rule: ValueRule, uniques: Any) -> tuple[np.ndarray, np.ndarray]
 
 
 def _plain_dates(rule: ValueRule, values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """The values that are date text fully matching the rule's first format, parsed whole.
+    """The values that are date text fully matching the rule's one format, parsed whole.
 
     Notes:
         Fixed-width digits only (or `%Y-%m-%d` when the rule has no format:
-        fromisoformat), no missing code, a real day that datetime64[ns] holds.
+        fromisoformat), no missing code, a real day that datetime64[ns] holds. A rule of
+        several formats takes the per-value path, which asks each of them (ambiguous-date).
     """
+    if len(rule.date_formats) > 1:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]")
     form = digit_format(rule.date_formats[0] if rule.date_formats else "%Y-%m-%d")
     if form is None:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype="datetime64[ns]")

@@ -24,6 +24,7 @@ from spinemet_etl.harmonize.convert import (
     factorized,
     two_digit_years,
 )
+from spinemet_etl.harmonize.date_order import DateOrder, date_order, exchanged, per_row
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap, TableBase
@@ -123,7 +124,9 @@ def _failures(
     codes: pd.Series,
     message: str | None = None,
     hints: dict[str, str] | None = None,
+    row_hints: np.ndarray | None = None,
 ) -> pd.DataFrame | None:
+    """The column's failures, one a row; `hints` end the message per code, `row_hints` per row."""
     failed = pd.notna(codes.to_numpy())
     if not failed.any():
         return None
@@ -139,7 +142,12 @@ def _failures(
             "check_code": codes[failed].to_numpy(),
             "message": [
                 f"source column `{source}`: {message or MESSAGES[c]}{(hints or {}).get(c, '')}"
-                for c in codes[failed]
+                f"{row_hint}"
+                for c, row_hint in zip(
+                    codes[failed],
+                    row_hints[failed] if row_hints is not None else [""] * int(failed.sum()),
+                    strict=True,
+                )
             ],
             "failure_value": shown.to_numpy(dtype=object),
         }
@@ -355,11 +363,15 @@ def type_table(
         if _in_1904(rule, source):
             converting = factorized(_rebased(columns.raw(spec), rule, values["_file"], source))
         converted, codes = convert_factorized(rule, converting, values.index)
+        row_hints = None
+        if (order := date_order(rule, converting, converted, codes)) is not None:
+            _refuse_contradicted_order(order, source, spec, center_id)
+            converted, row_hints = _judged_order(order, converting, converted, codes)
         values[name] = _convert(converted, codes, spec)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
         hints = _mark_hints(rule.decimal, source_mark)
-        found = _failures(name, spec, raw, codes, hints=hints)
+        found = _failures(name, spec, raw, codes, hints=hints, row_hints=row_hints)
         if found is not None:
             failures.append(found)
         if name != "surgery_date" and (flags := two_digit_years(rule, raw)).any():
@@ -369,6 +381,54 @@ def type_table(
         failures.append(_id_failures(columns.series(ID_PROBLEM)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
+
+
+def _refuse_contradicted_order(
+    order: DateOrder, source: SourceTable, spec: ColumnMap, center_id: str
+) -> None:
+    """Raise when most of a column's dates that read in one order only read exchanged."""
+    if not order.contradicted:
+        return
+    raise source_error(
+        Place(center_id, next(iter(source.present), source.table.name), column=spec.source),
+        f"{order.against} of the column's {order.agree + order.against} dates that read in "
+        f"one order only read with the day and month exchanged (`{order.other}`), not as the "
+        f"mapping's `{order.stated}`: the column's other dates would be read exchanged",
+        f'state `date_format: "{order.other}"` for the column (or its table) if the export '
+        "writes its dates so, or correct the dates that are not",
+        code="date-order-contradicted",
+    )
+
+
+def _judged_order(
+    order: DateOrder, column: Factorized, converted: pd.Series, codes: pd.Series
+) -> tuple[pd.Series, np.ndarray | None]:
+    """The column's days and per-row message endings once its order evidence is weighed.
+
+    Notes:
+        A date that failed but reads with the day and month exchanged says so in its
+        message. When such dates are more than slips (DateOrder.mixed), the column holds
+        both orders, and each date that reads as another day exchanged is refused as
+        `ambiguous-date` (`codes` is updated in place) instead of read in the stated order.
+    """
+    mixed = order.mixed
+    if not (mixed or order.reads_other.any()):
+        return converted, None
+    hints = np.full(len(column.uniques) + 1, "", dtype=object)
+    for position in np.flatnonzero(order.reads_other | (order.both & mixed)).tolist():
+        stated = order.formats[position]
+        other = exchanged(stated)
+        hints[position] = (
+            f" (it reads as `{other}`, the day and month exchanged)"
+            if order.reads_other[position]
+            else f": it reads as `{stated}` and as `{other}`, and in {order.against} of its "
+            "rows the column reads only exchanged"
+        )
+    if mixed:
+        both = per_row(order.both, column)
+        codes[both] = "ambiguous-date"
+        converted = converted.where(~both)
+    return converted, hints[column.codes]
 
 
 def _mark_hints(used: str, stated: str | None) -> dict[str, str]:

@@ -78,7 +78,7 @@ def test_whole_array_dates_equal_strptime_per_value(
         values, pd.Series(expected_values, dtype="datetime64[ns]"), check_names=False
     )
     assert codes.tolist() == expected_codes
-    assert values.notna().sum() > 2000  # the whole-array path did parse something
+    assert values.notna().sum() > 1700  # some parsed (whole-array for a rule of one format)
 
 
 def _cells() -> list[Any]:
