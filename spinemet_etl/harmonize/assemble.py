@@ -91,8 +91,42 @@ def _visit_dates(records: pd.DataFrame, table: TypedTable, keys: pd.Series) -> T
     return TypedTable(table.role, values, table.failures)
 
 
+def _stacked_visits(
+    records: pd.DataFrame, tables: list[tuple[int, TypedTable]]
+) -> tuple[TypedTable, pd.Series]:
+    """The visits tables as one (each duration since surgery made a date), and its rows' keys.
+
+    Notes:
+        A center may keep visits in several tables (a clinic sheet and a telephone one, or
+        follow-up blocks side by side in one sheet); their rows are summarized together,
+        a field a table lacks being missing on its rows (a missing flag records nothing).
+        One table is passed on as it is, not copied.
+    """
+    parts, keys, failures, offset = [], [], [], 0
+    for number, table in tables:
+        key = _keys(table.values, f"t{number}-").rename("_key")
+        table = _visit_dates(records, table, key)
+        parts.append(table.values)
+        keys.append(key)
+        failures.append(table.failures.assign(_pos=table.failures["_pos"] + offset))
+        offset += len(table.values)
+    if len(parts) == 1:
+        return TypedTable("visits", parts[0], failures[0]), keys[0]
+    for flag in ("visits.dead", "visits.recurrence"):
+        if any(flag in part for part in parts):
+            parts = [
+                part
+                if flag in part
+                else part.assign(**{flag: pd.array([pd.NA] * len(part), "boolean")})
+                for part in parts
+            ]
+    values = pd.concat(parts, ignore_index=True)
+    stacked = TypedTable("visits", values, pd.concat(failures, ignore_index=True))
+    return stacked, pd.concat(keys, ignore_index=True)
+
+
 def _visits(
-    records: pd.DataFrame, table: TypedTable, tag: str
+    records: pd.DataFrame, table: TypedTable, keys: pd.Series
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The records with their visit summaries, plus a record per id only the visits hold.
 
@@ -101,8 +135,6 @@ def _visits(
         only their keys, and the first row of each key. A copy with the keys added, and
         one of the rows with an id, held about 70 MB more at this step.
     """
-    keys = _keys(table.values, tag).rename("_key")
-    table = _visit_dates(records, table, keys)
     summary = _visit_summary(table).rename(columns={"_pid": "_key"})
     merged = records.merge(summary, on="_key", how="left")
     first = ~keys.duplicated().to_numpy()
@@ -126,21 +158,22 @@ def assemble_records(tables: list[TypedTable]) -> tuple[pd.DataFrame, pd.DataFra
         file (and is quarantined for its missing baseline values). A baseline id repeated
         stays several records (all quarantined as duplicate-patient); an id repeated in a
         one-per-patient joined table quarantines its records the same way. The visits
-        table comes after the joined ones, so that a visit date given as a duration since
+        tables come after the joined ones, so that a visit date given as a duration since
         surgery finds the surgery date whichever table holds it.
     """
     baseline = next(table for table in tables if table.role == "baseline")
     records = baseline.values.assign(_key=lambda frame: _keys(frame, "baseline"))
     failures = [baseline.failures.assign(_rec=baseline.failures["_pos"].astype("int64"))]
     durations = dict(baseline.durations)
-    joined_first = sorted(enumerate(tables), key=lambda item: item[1].role == "visits")
-    for number, table in joined_first:
-        if table is baseline:
-            continue
-        step = _visits if table.role == "visits" else _join
-        records, attached = step(records, table, f"t{number}-")
-        failures.append(attached)
-        if table.role != "visits":
+    for number, table in enumerate(tables):
+        if table is not baseline and table.role != "visits":
+            records, attached = _join(records, table, f"t{number}-")
+            failures.append(attached)
             durations.update(table.durations)
+    visits = [(number, table) for number, table in enumerate(tables) if table.role == "visits"]
+    if visits:
+        stacked, keys = _stacked_visits(records, visits)
+        records, attached = _visits(records, stacked, keys)
+        failures.append(attached)
     combined = pd.concat(failures, ignore_index=True).drop(columns=["_pos"])
     return records.drop(columns=["_key"]), combined, durations

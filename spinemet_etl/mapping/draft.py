@@ -39,7 +39,6 @@ class Draft:
     tables: list[DraftTable]
     todo: list[str] = field(default_factory=list)
     stable_id: tuple[str, str] | None = None
-    left_out: list[str] = field(default_factory=list)
 
 
 def match_columns(table: TableProfile, section: str = "targets") -> dict[str, ColumnProfile]:
@@ -95,18 +94,6 @@ def _roles(profile: CenterProfile, stable: tuple[str, str] | None) -> list[Draft
     return sorted(drafts, key=lambda d: ("baseline", "join", "visits").index(d.role))
 
 
-def _one_visits_table(drafts: list[DraftTable]) -> tuple[list[DraftTable], list[str]]:
-    """The tables kept (the language takes one visits table) and the names of those left out."""
-    visits = [d for d in drafts if d.role == "visits"]
-    left_out = [_described(d.profile) for d in visits[1:]]
-    return [d for d in drafts if d.role != "visits"] + visits[:1], left_out
-
-
-def _described(table: TableProfile) -> str:
-    where = table.instrument or table.event or table.sheet
-    return f"`{table.source.name}`" + (f" ({where})" if where else "")
-
-
 def _fill_visits(draft: DraftTable, mapping_dir: Path) -> None:
     matched = match_columns(draft.profile, "visits")
     dates = [c for c in draft.profile.columns if c.kind == "date"]
@@ -154,7 +141,7 @@ def _set_defaults(draft: DraftTable) -> None:
 def build_draft(profile: CenterProfile, mapping_dir: Path) -> Draft:
     """The draft: tables with roles, every confident column spec, every unresolved target TODO."""
     stable = stable_redcap_id(profile.tables)
-    drafts, left_out = _one_visits_table(_roles(profile, stable))
+    drafts = _roles(profile, stable)
     taken: set[str] = set()
     for draft in (d for d in drafts if d.role == "visits"):
         _fill_visits(draft, mapping_dir)
@@ -171,7 +158,7 @@ def build_draft(profile: CenterProfile, mapping_dir: Path) -> Draft:
         _set_defaults(draft)
     provided = taken | {t for d in drafts for t in d.columns}
     todo = [t for t in TARGETS if t not in provided and not _derivable(t, provided)]
-    return Draft(profile.center_id, drafts, todo, stable, left_out)
+    return Draft(profile.center_id, drafts, todo, stable)
 
 
 def _age_or_birth(drafts: list[DraftTable]) -> None:

@@ -100,7 +100,6 @@ def _table_lines(draft: DraftTable, todo: list[str]) -> list[str]:
 def draft_yaml(draft: Draft) -> str:
     """The draft mapping file's text."""
     lines = HEADER.format(center=draft.center_id).splitlines()
-    lines += [f"# TODO: {table} holds visits too; map one visits table" for table in draft.left_out]
     if draft.stable_id is not None:
         field_name, event = draft.stable_id
         lines += [

@@ -198,6 +198,11 @@ def provided_columns(table: TableBase) -> list[str]:
     return names
 
 
+def _both_visits(mapping: CenterMapping, first: int, second: int) -> bool:
+    """Whether two tables are visits tables, whose visits are summarized together."""
+    return mapping.tables[first].role == mapping.tables[second].role == "visits"
+
+
 def cross_table_problems(mapping: CenterMapping) -> Problems:
     """Problems across tables: one baseline, no column filled twice, required columns covered."""
     roles = Counter(table.role for table in mapping.tables)
@@ -206,12 +211,10 @@ def cross_table_problems(mapping: CenterMapping) -> Problems:
         problems.append(
             (("tables",), f"exactly one table must have role `baseline` ({roles['baseline']} do)")
         )
-    if roles["visits"] > 1:
-        problems.append((("tables",), "at most one table may have role `visits`"))
     seen: dict[str, int] = {}
     for index, table in enumerate(mapping.tables):
         for name in provided_columns(table):
-            if name in seen:
+            if name in seen and not _both_visits(mapping, seen[name], index):
                 problems.append(
                     (
                         ("tables", index, "columns", name),

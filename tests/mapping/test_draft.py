@@ -242,12 +242,15 @@ def test_date_formats_go_to_the_table_or_to_the_column_that_differs(tmp_path: Pa
     assert table["columns"]["death_date"] == "Data decesso"
 
 
-def test_a_second_visits_table_is_named_not_dropped(tmp_path: Path) -> None:
+def test_every_visits_table_is_drafted(tmp_path: Path) -> None:
     (tmp_path / "c").mkdir()
     for name in ("visite", "controlli"):
         (tmp_path / "c" / f"{name}.csv").write_text(
             "id,Data visita\n1,2020-01-01\n1,2020-02-01\n1,2020-03-01\n", encoding="utf-8"
         )
-    text = draft_center(tmp_path / "c", CENTERS).mapping_yaml
-    assert "# TODO: `visite.csv` holds visits too; map one visits table" in text
-    assert [t["files"] for t in yaml.safe_load(text)["tables"]] == ["controlli*.csv"]
+    tables = yaml.safe_load(draft_center(tmp_path / "c", CENTERS).mapping_yaml)["tables"]
+    assert [(t["files"], t["role"]) for t in tables] == [
+        ("controlli*.csv", "visits"),
+        ("visite*.csv", "visits"),
+    ]
+    assert [t["visits"]["date"] for t in tables] == ["Data visita"] * 2

@@ -137,7 +137,9 @@ def _codes(result: Any) -> set[tuple[int, str | None, str]]:
 
 
 def test_every_shape_has_its_example() -> None:
-    assert set(SHAPES) == {"valencia", "graz", "oslo", "lund", "aarhus", "sevilla", "malaga"}
+    assert set(SHAPES) == {
+        "valencia", "graz", "oslo", "porto", "lund", "aarhus", "sevilla", "malaga"
+    }  # fmt: skip
 
 
 def test_shape_redcap_id_on_one_event(tmp_path: Path) -> None:
@@ -166,6 +168,14 @@ def test_shape_visit_months(tmp_path: Path) -> None:
     assert (first["vital_status"], first["last_contact_date"]) == ("alive", DAY("2022-04-01"))
     assert (second["vital_status"], second["death_date"]) == ("dead", DAY("2022-01-15"))
     assert first["sex"] == "female" and result.quarantine.empty
+
+
+def test_shape_follow_up_blocks(tmp_path: Path) -> None:
+    result = _run_shape(tmp_path, "porto")
+    first, second = _row(result, "porto", "P-101"), _row(result, "porto", "P-102")
+    assert (first["vital_status"], first["last_contact_date"]) == ("alive", DAY("2022-01-18"))
+    assert (second["vital_status"], second["death_date"]) == ("dead", DAY("2021-06-15"))
+    assert _codes(result) == {(3, "last_contact_date", "missing-required")}
 
 
 def test_shape_center_thresholds(tmp_path: Path) -> None:
