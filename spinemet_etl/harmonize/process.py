@@ -102,6 +102,13 @@ def _log_unused(center_id: str, sources: list[SourceTable]) -> None:
         if unused:
             log.info("center %s, file %s: columns not in the mapping, ignored: %s",
                      center_id, name, ", ".join(unused))  # fmt: skip
+        for column in sorted(used[name] & present[name]):
+            if f"{column}.1" in present[name]:
+                log.warning(
+                    "center %s, file %s: the header repeats column `%s`; the mapping's `%s` "
+                    "reads the first from the left, `%s.1` the next: check which one is meant",
+                    center_id, name, column, column, column,
+                )  # fmt: skip
 
 
 def _records(

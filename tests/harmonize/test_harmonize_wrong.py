@@ -279,3 +279,15 @@ def test_joined_files_count_records_under_the_baseline_file(tmp_path: Path) -> N
         ("base.csv", 2, 1), ("surgery.csv", 0, 0), ("visits.csv", 1, 1)
     ]  # fmt: skip
     assert accounting_holds(result)
+
+
+def test_a_repeated_mapped_column_is_read_from_the_left_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    repeated = HEADER.replace("\n", ",age\n"), GOOD.replace("\n", ",71\n")
+    mapping, landing = _center(tmp_path, ("export.csv", repeated[0] + repeated[1]))
+    with caplog.at_level(logging.INFO, logger="spinemet_etl.harmonize"):
+        result = run(mapping, landing)
+    assert result.patients["age_at_surgery_years"].tolist() == [60.0]
+    assert "the header repeats column `age`" in caplog.text
+    assert "columns not in the mapping, ignored: age.1" in caplog.text
