@@ -132,8 +132,8 @@ def date_spec(column: ColumnProfile, target: Target) -> Spec:
     if column.kind in ("integer", "number") and not column.excel_serial:
         unit = duration_unit(column.name) if target.name != "surgery_date" else None
         spec["convert"] = f"{unit}_since_surgery" if unit else TODO
-    elif len(column.date_formats) > 1:
-        spec["date_format"] = TODO
+    elif len(column.date_formats) > 1 or column.date_reads:
+        spec["date_format"] = TODO  # several formats read it all, or none does
     return spec
 
 

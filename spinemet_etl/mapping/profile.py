@@ -36,6 +36,8 @@ class ColumnProfile:
 
     `decimal_stated`: the decimal mark is the one the source states for the column (a
     REDCap field's validation), which harmonizing uses unless the mapping states one.
+    `date_reads`: for date text that no one format reads whole, how many of its
+    `date_texts` distinct sampled dates each format reads.
     """
 
     name: str
@@ -47,6 +49,8 @@ class ColumnProfile:
     label: str | None = None
     values: list[tuple[str, int]] = field(default_factory=list)
     date_formats: list[str] = field(default_factory=list)
+    date_reads: list[tuple[str, int]] = field(default_factory=list)
+    date_texts: int = 0
     decimal: str | None = None
     decimal_stated: bool = False
     numeric_max: float | None = None
@@ -95,6 +99,25 @@ def date_formats(texts: list[str]) -> list[str]:
             continue
         found.append(form)
     return found
+
+
+def date_reads(texts: list[str]) -> list[tuple[str, int]]:
+    """When no one format of DATE_FORMATS reads every text that some format reads (day-first
+    and month-first dates, or ISO and day-first, in one column): each format that reads
+    some, with how many, most first. Empty otherwise (a date no format reads, such as 31
+    February, is a bad value, not another format)."""
+    read: dict[str, set[str]] = {}
+    for form in DATE_FORMATS:
+        for text in texts:
+            try:
+                datetime.strptime(text, form)
+            except ValueError:
+                continue
+            read.setdefault(form, set()).add(text)
+    readable = set().union(*read.values()) if read else set()
+    if any(texts_read == readable for texts_read in read.values()):
+        return []
+    return sorted(((form, len(found)) for form, found in read.items()), key=lambda r: -r[1])
 
 
 def _kind(kinds: Counter[str], texts: list[str]) -> tuple[str, list[str], str | None]:
@@ -154,6 +177,8 @@ def profile_column(
         name, kind, len(values), int(len(keys) - coded.sum()), len(counts), identifier
     )
     profile.date_formats, profile.decimal, profile.missing_codes = formats, decimal, codes
+    if kind == "date" and not formats and (reads := date_reads(texts)):
+        profile.date_reads, profile.date_texts = reads, len(texts)
     if kind in ("integer", "number"):
         profile.numeric_max, profile.numeric_p90 = _max_and_p90(counts.drop(codes))
     if kind == "date" and kinds["integer"]:

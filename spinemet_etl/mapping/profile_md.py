@@ -44,6 +44,9 @@ def _formats(column: ColumnProfile) -> str:
     parts = [f"`{form}`" for form in column.date_formats]
     if len(column.date_formats) > 1:
         parts.append("ambiguous")
+    if column.date_reads:
+        reads = ", ".join(f"`{form}` reads {count}" for form, count in column.date_reads)
+        parts.append(f"no one format reads all {column.date_texts} dates ({reads})")
     if column.decimal:
         stated = " (stated by the source)" if column.decimal_stated else ""
         parts.append(f"decimal `{column.decimal}`{stated}")

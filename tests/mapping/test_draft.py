@@ -242,6 +242,19 @@ def test_date_formats_go_to_the_table_or_to_the_column_that_differs(tmp_path: Pa
     assert table["columns"]["death_date"] == "Data decesso"
 
 
+def test_dates_no_one_format_reads_get_a_todo_format(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "export.csv").write_text(
+        "id,Data intervento\n1,13/01/2020\n2,04/25/2020\n3,01/02/2020\n", encoding="utf-8"
+    )
+    drafted = draft_center(tmp_path / "c", CENTERS)
+    table = yaml.safe_load(drafted.mapping_yaml)["tables"][0]
+    assert table["columns"]["surgery_date"] == {"source": "Data intervento", "date_format": "TODO"}
+    assert "no one format reads all 3 dates (`%d/%m/%Y` reads 2, `%m/%d/%Y` reads 2)" in (
+        drafted.profile_md
+    )
+
+
 def test_every_visits_table_is_drafted(tmp_path: Path) -> None:
     (tmp_path / "c").mkdir()
     for name in ("visite", "controlli"):

@@ -56,6 +56,17 @@ def test_profile_column_counts_fill_and_values_but_never_an_identifiers() -> Non
     assert (hidden.values, hidden.distinct) == ([], 3)
 
 
+def test_date_text_no_one_format_reads_counts_what_each_reads() -> None:
+    values = pd.Series(["13/01/2020", "14/02/2020", "04/25/2020", "01/02/2020"], dtype=object)
+    profile = profile_column("Data", values, identifier=False)
+    assert (profile.kind, profile.date_formats) == ("date", [])
+    assert (profile.date_reads, profile.date_texts) == ([("%d/%m/%Y", 3), ("%m/%d/%Y", 2)], 4)
+    cells = pd.Series([pd.Timestamp("2020-01-02"), pd.Timestamp("2020-03-04")])
+    assert profile_column("Data", cells, identifier=False).date_reads == []
+    a_bad_day = pd.Series(["12/03/2019", "04/07/2020", "31/02/2021"], dtype=object)
+    assert profile_column("Data", a_bad_day, identifier=False).date_reads == []  # no format
+
+
 def test_whole_numbers_in_a_date_column_are_excel_serial_dates() -> None:
     values = pd.Series([pd.Timestamp("2020-01-02"), pd.Timestamp("2020-03-04"), 43_900.0])
     assert profile_column("Date", values, identifier=False).excel_serial
