@@ -368,6 +368,7 @@ def type_table(
             _refuse_contradicted_order(order, source, spec, center_id)
             converted, row_hints = _judged_order(order, converting, converted, codes)
         values[name] = _convert(converted, codes, spec)
+        _refuse_vas_on_0_100(name, values[name], source, spec, center_id)
         if spec.convert in DURATION_UNITS:
             typed.durations[name] = DURATION_UNITS[spec.convert]
         hints = _mark_hints(rule.decimal, source_mark)
@@ -381,6 +382,34 @@ def type_table(
         failures.append(_id_failures(columns.series(ID_PROBLEM)))
     typed.failures = pd.concat(failures, ignore_index=True)
     return typed
+
+
+def _refuse_vas_on_0_100(
+    name: str, scores: pd.Series, source: SourceTable, spec: ColumnMap, center_id: str
+) -> None:
+    """Raise when most of a 0-10 pain column's scores lie above 10 and up to 100.
+
+    Notes:
+        Read on 0-10, a 0-100 column's scores above 10 are quarantined as out-of-range
+        and its scores of 10 or less are read as they are (5 of 100 as 5 of 10), silently:
+        a center whose form moved to 0-100 would publish such rows. A score above 10 among
+        mostly 0-10 ones is a slip, left to the quarantine.
+    """
+    if not name.startswith("vas_pain") or spec.convert is not None:
+        return
+    numbers = pd.to_numeric(scores, errors="coerce")
+    above = int(((numbers > 10) & (numbers <= 100)).sum())
+    within = int(((numbers >= 0) & (numbers <= 10)).sum())
+    if above <= within:
+        return
+    raise source_error(
+        Place(center_id, next(iter(source.present), source.table.name), column=spec.source),
+        f"{above} of the column's {above + within} pain scores lie above 10, up to 100: its "
+        "scale is 0-100, and its scores of 10 or less would be read on 0-10",
+        "state `convert: vas_0_100` for the column if the export's scale is 0-100, or "
+        "correct the scores",
+        code="vas-scale-contradicted",
+    )
 
 
 def _refuse_contradicted_order(

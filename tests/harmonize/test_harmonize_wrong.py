@@ -291,3 +291,25 @@ def test_a_repeated_mapped_column_is_read_from_the_left_and_logged(
     assert result.patients["age_at_surgery_years"].tolist() == [60.0]
     assert "the header repeats column `age`" in caplog.text
     assert "columns not in the mapping, ignored: age.1" in caplog.text
+
+
+def test_pain_scores_mostly_above_10_refuse_the_center(tmp_path: Path) -> None:
+    scores = ["55", "70", "8", "30"]
+    rows = "".join(_row(mrn=f"Z{n}", vas=score) for n, score in enumerate(scores))
+    mapping, landing = _center(tmp_path, ("export.csv", HEADER + rows))
+    with pytest.raises(SourceError) as caught:
+        run(mapping, landing)
+    assert caught.value.code == "vas-scale-contradicted"
+    assert caught.value.message.startswith(
+        "center `demo`, file `export.csv`, column `vas`: 3 of the column's 4 pain scores"
+    )
+    assert "state `convert: vas_0_100`" in caught.value.message
+
+
+def test_a_pain_score_above_10_among_0_to_10_ones_is_a_slip(tmp_path: Path) -> None:
+    scores = ["5", "7", "55", "NA"]
+    rows = "".join(_row(mrn=f"Z{n}", vas=score) for n, score in enumerate(scores))
+    mapping, landing = _center(tmp_path, ("export.csv", HEADER + rows))
+    result = run(mapping, landing)
+    assert reasons(result) == [(3, "vas_pain_preop", "out-of-range", "55")]
+    assert sorted(result.patients["vas_pain_preop"].dropna()) == [5.0, 7.0]
