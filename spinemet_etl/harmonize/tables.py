@@ -64,6 +64,10 @@ class TypedTable:
     durations: dict[str, str] = field(default_factory=dict)
 
 
+VAS_SCALE_DISTINCT = 3
+"""Different pain scores above 10 that a 0-100 scale shows, at the least (_refuse_vas_on_0_100)."""
+
+
 def empty_failures() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=object) for name in FAILURE_COLUMNS})
 
@@ -387,20 +391,22 @@ def type_table(
 def _refuse_vas_on_0_100(
     name: str, scores: pd.Series, source: SourceTable, spec: ColumnMap, center_id: str
 ) -> None:
-    """Raise when most of a 0-10 pain column's scores lie above 10 and up to 100.
+    """Raise when most of a 0-10 pain column's scores lie above 10 and up to 100, in at
+    least VAS_SCALE_DISTINCT different values.
 
     Notes:
         Read on 0-10, a 0-100 column's scores above 10 are quarantined as out-of-range
         and its scores of 10 or less are read as they are (5 of 100 as 5 of 10), silently:
         a center whose form moved to 0-100 would publish such rows. A score above 10 among
-        mostly 0-10 ones is a slip, left to the quarantine.
+        mostly 0-10 ones is a slip, and one value repeated (`11`) a slip or a code: both
+        are left to the quarantine.
     """
     if not name.startswith("vas_pain") or spec.convert is not None:
         return
     numbers = pd.to_numeric(scores, errors="coerce")
-    above = int(((numbers > 10) & (numbers <= 100)).sum())
-    within = int(((numbers >= 0) & (numbers <= 10)).sum())
-    if above <= within:
+    high = numbers[(numbers > 10) & (numbers <= 100)]
+    above, within = len(high), int(((numbers >= 0) & (numbers <= 10)).sum())
+    if above <= within or high.nunique() < VAS_SCALE_DISTINCT:
         return
     raise source_error(
         Place(center_id, next(iter(source.present), source.table.name), column=spec.source),

@@ -306,10 +306,16 @@ def test_pain_scores_mostly_above_10_refuse_the_center(tmp_path: Path) -> None:
     assert "state `convert: vas_0_100`" in caught.value.message
 
 
-def test_a_pain_score_above_10_among_0_to_10_ones_is_a_slip(tmp_path: Path) -> None:
-    scores = ["5", "7", "55", "NA"]
+@pytest.mark.parametrize(
+    "scores",
+    [["5", "7", "55", "NA"], ["11", "11", "55", "4"], ["55", "70", "30", "1", "2", "3", "4"]],
+    ids=["a-slip", "two-values", "a-minority"],
+)
+def test_pain_scores_above_10_that_show_no_scale_are_quarantined(
+    tmp_path: Path, scores: list[str]
+) -> None:
     rows = "".join(_row(mrn=f"Z{n}", vas=score) for n, score in enumerate(scores))
     mapping, landing = _center(tmp_path, ("export.csv", HEADER + rows))
     result = run(mapping, landing)
-    assert reasons(result) == [(3, "vas_pain_preop", "out-of-range", "55")]
-    assert sorted(result.patients["vas_pain_preop"].dropna()) == [5.0, 7.0]
+    above = [(n, s) for n, s in enumerate(scores, start=1) if s not in ("NA",) and float(s) > 10]
+    assert reasons(result) == [(n, "vas_pain_preop", "out-of-range", s) for n, s in above]
