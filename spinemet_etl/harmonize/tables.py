@@ -283,6 +283,11 @@ def _label_not_code(values: Any, labels: dict[Any, str], missing: frozenset[str]
     return None
 
 
+def _column_place(source: SourceTable, center_id: str, column: str | None) -> Place:
+    """Where a column of the table is: its (first) file, or the table's name if none."""
+    return Place(center_id, next(iter(source.present), source.table.name), column=column)
+
+
 def _refuse_labels_export(
     source: SourceTable,
     columns: _Columns,
@@ -316,7 +321,7 @@ def _refuse_labels_export(
     for column, values in found:
         if (label := _label_not_code(values, source.labels[column], missing)) is not None:
             raise source_error(
-                Place(center_id, next(iter(source.present), source.table.name), column=column),
+                _column_place(source, center_id, column),
                 f"the column holds the choice label `{label}` where a REDCap raw export has "
                 "its code: the file is an export of labels",
                 f'export the data from REDCap again as "CSV (raw data)" (if `{label}` is one '
@@ -409,7 +414,7 @@ def _refuse_vas_on_0_100(
     if above <= within or high.nunique() < VAS_SCALE_DISTINCT:
         return
     raise source_error(
-        Place(center_id, next(iter(source.present), source.table.name), column=spec.source),
+        _column_place(source, center_id, spec.source),
         f"{above} of the column's {above + within} pain scores lie above 10, up to 100: its "
         "scale is 0-100, and its scores of 10 or less would be read on 0-10",
         "state `convert: vas_0_100` for the column if the export's scale is 0-100, or "
@@ -425,7 +430,7 @@ def _refuse_contradicted_order(
     if not order.contradicted:
         return
     raise source_error(
-        Place(center_id, next(iter(source.present), source.table.name), column=spec.source),
+        _column_place(source, center_id, spec.source),
         f"{order.against} of the column's {order.agree + order.against} dates that read in "
         f"one order only read with the day and month exchanged (`{order.other}`), not as the "
         f"mapping's `{order.stated}`: the column's other dates would be read exchanged",
