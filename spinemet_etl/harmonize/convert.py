@@ -176,7 +176,7 @@ def two_digit_years(rule: ValueRule, column: Factorized) -> np.ndarray:
         return False
 
     flags = [isinstance(value, str) and first_pattern(value) for value in column.uniques]
-    return np.asarray([*flags, False], dtype=bool)[column.codes]
+    return column.spread(np.asarray(flags, dtype=bool), False)
 
 
 def _category(rule: ValueRule, value: Any) -> str:
@@ -253,6 +253,10 @@ class Factorized:
         if self.raw is not None:
             return self.raw[rows].reset_index(drop=True)
         return pd.Series(np.asarray([*self.uniques, None], dtype=object)[self.codes[rows]])
+
+    def spread(self, per_value: np.ndarray, missing: Any) -> np.ndarray:
+        """One entry per distinct value as one per row, `missing` on the rows without one."""
+        return np.append(per_value, np.asarray([missing], dtype=per_value.dtype))[self.codes]
 
 
 def factorized(raw: pd.Series) -> Factorized:

@@ -153,8 +153,3 @@ def _reads(text: str, date_format: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def per_row(flags: np.ndarray, column: Factorized) -> np.ndarray:
-    """A per-distinct-value flag as a per-row one (rows without a value: False)."""
-    return np.asarray([*flags, False], dtype=bool)[column.codes]

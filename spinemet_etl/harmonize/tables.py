@@ -24,7 +24,7 @@ from spinemet_etl.harmonize.convert import (
     factorized,
     two_digit_years,
 )
-from spinemet_etl.harmonize.date_order import DateOrder, date_order, exchanged, per_row
+from spinemet_etl.harmonize.date_order import DateOrder, date_order, exchanged
 from spinemet_etl.harmonize.read import SourceTable, text_keys
 from spinemet_etl.harmonize.records import ID_PROBLEM
 from spinemet_etl.mapping.model import DURATION_UNITS, ColumnMap, TableBase
@@ -454,7 +454,7 @@ def _judged_order(
     mixed = order.mixed
     if not (mixed or order.reads_other.any()):
         return converted, None
-    hints = np.full(len(column.uniques) + 1, "", dtype=object)
+    hints = np.full(len(column.uniques), "", dtype=object)
     for position in np.flatnonzero(order.reads_other | (order.both & mixed)).tolist():
         stated = order.formats[position]
         other = exchanged(stated)
@@ -465,10 +465,10 @@ def _judged_order(
             "rows the column reads only exchanged"
         )
     if mixed:
-        both = per_row(order.both, column)
+        both = column.spread(order.both, False)
         codes[both] = "ambiguous-date"
         converted = converted.where(~both)
-    return converted, hints[column.codes]
+    return converted, column.spread(hints, "")
 
 
 def _mark_hints(used: str, stated: str | None) -> dict[str, str]:
